@@ -1,0 +1,68 @@
+"""The ``unifiedqr`` command line: one command group per concern, loaded lazily.
+
+Results go to stdout (human text, or JSON with ``--json``); logs, warnings and progress go to stderr.
+Exit status 0 on success; 1 with a one-line ``error: field: reason`` on stderr when the input or the
+operation fails; 2 for usage errors (click's convention). Commands are imported only when invoked,
+so ``unifiedqr parse`` does not pay for the web framework.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from unifiedqr import __version__
+from unifiedqr.errors import UnifiedQRError
+
+#: command name -> "module:attribute"; each concern registers its commands here.
+COMMANDS: dict[str, str] = {
+    "parse": "unifiedqr.cli.codes:parse_cmd",
+    "issue": "unifiedqr.cli.codes:issue_cmd",
+    "verify": "unifiedqr.cli.codes:verify_cmd",
+    "classify": "unifiedqr.cli.codes:classify_cmd",
+    "keygen": "unifiedqr.cli.trust:keygen_cmd",
+    "trust": "unifiedqr.cli.trust:trust_group",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use, and which turns our errors into one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UnifiedQRError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+        except OSError as exc:
+            name = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            click.echo(f"error:{name}: {exc.strerror or exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="unifiedqr")
+def main() -> None:
+    """Unified personal QR code: read, write, sign, verify, render and serve the national code."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,488 @@
+"""The personal QR payload v1.1: ``SoGiayTo|HoTen|NgaySinh|LoaiDinhDanh|QID|EXT`` (spec §2).
+
+The value keeps the exact text of every field, EXT as its list of ``<``-separated sub-fields, so that
+``format_code(parse(s)) == s`` for every code that parses and a signature over the text stays checkable.
+What the sub-fields *mean* (proxy QID, gender, BHYT, phone, unknown values) is derived from that list
+by shape, as the spec's decision says: the phone is the last 10-digit number starting with 0, BHYT is
+any sub-field of 2 letters + 13 digits, ``00`` and empty mean "no value", everything else is kept in
+``extra``. The signature, when present, is the last sub-field (``<key id>.<base64url r||s>``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from unifiedqr.codes.names import fold_name, is_normalised
+from unifiedqr.errors import PayloadError, PayloadTooLarge
+
+#: Longest payload accepted, in bytes of UTF-8, checked before anything is split.
+MAX_PAYLOAD_BYTES = 4096
+#: Most EXT sub-fields accepted (the two known forms have 4 and 5, plus a signature).
+MAX_EXT_SUBFIELDS = 32
+
+FIELD_NAMES = ("SoGiayTo", "HoTen", "NgaySinh", "LoaiDinhDanh", "QID", "EXT")
+
+_CITIZEN_ID = re.compile(r"\d{12}|\d{9}")
+_PASSPORT = re.compile(r"(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,9}")
+_MASKED_DOC = re.compile(r"\*{6}[A-Z0-9]{0,6}")
+_LENIENT_DOC = re.compile(r"[A-Za-z0-9]{5,20}")
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_MASKED_DATE = re.compile(r"\d{4}-\*\*-\*\*")
+_QID = re.compile(r"\d{18}")
+_LENIENT_QID = re.compile(r"\d{1,32}")
+_PHONE = re.compile(r"0\d{9}")
+_PHONE_LIKE = re.compile(r"\+?\d{8,13}")
+_BHYT = re.compile(r"[A-Z]{2}\d{13}")
+_BHYT_LIKE = re.compile(r"[A-Za-z]{2}\d{8,16}")
+_SIGNATURE = re.compile(r"[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{20,120}")
+_NO_VALUE = ("", "00")
+_MASK = "*"
+
+
+class Gender(enum.Enum):
+    """EXT[1]: ``0`` unknown, ``1`` male, ``2`` female."""
+
+    UNKNOWN = "0"
+    MALE = "1"
+    FEMALE = "2"
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_label(cls, label: str) -> Gender:
+        try:
+            return cls[label.strip().upper()]
+        except KeyError:
+            raise PayloadError("gender", f"must be male, female or unknown, got {label!r}") from None
+
+
+class ExtForm(enum.Enum):
+    """The two EXT layouts the generator can write."""
+
+    #: The guidance's own: proxy QID < gender < BHYT < phone.
+    GUIDANCE = "guidance"
+    #: As real scans of late 2021 show: proxy QID < gender < BHYT or 00 < (empty) < phone, phone last.
+    FIELD = "field"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalCode:
+    """One personal code, field by field, exactly as written (masked forms included)."""
+
+    document_number: str
+    full_name: str
+    birth_date: str
+    declarer: str
+    qid: str
+    ext: tuple[str, ...]
+    signature: str | None = None
+
+    # -- derived meaning -------------------------------------------------------------------------
+    @property
+    def proxy_declared(self) -> bool:
+        """LoaiDinhDanh 1: someone declared on this person's behalf."""
+        return self.declarer == "1"
+
+    @property
+    def proxy_qid(self) -> str | None:
+        return self.ext[0] or None if self.ext else None
+
+    @property
+    def gender(self) -> Gender | None:
+        if len(self.ext) < 2 or self.ext[1] in _NO_VALUE:
+            return None
+        try:
+            return Gender(self.ext[1])
+        except ValueError:
+            return None
+
+    @property
+    def phone(self) -> str | None:
+        for value in reversed(self.ext[2:]):
+            if _PHONE.fullmatch(value):
+                return value
+        return None
+
+    @property
+    def insurance_number(self) -> str | None:
+        for value in self.ext[2:]:
+            if _BHYT.fullmatch(value):
+                return value
+        return None
+
+    @property
+    def extra(self) -> tuple[str, ...]:
+        """Sub-fields after index 1 that are none of phone, BHYT, empty or ``00`` (kept, in order)."""
+        phone_index = self._phone_index()
+        insurance_index = self._insurance_index()
+        return tuple(
+            value
+            for index, value in enumerate(self.ext)
+            if index >= 2 and index not in (phone_index, insurance_index) and value not in _NO_VALUE
+        )
+
+    @property
+    def document_masked(self) -> bool:
+        return self.document_number.startswith(_MASK)
+
+    @property
+    def birth_date_masked(self) -> bool:
+        return _MASK in self.birth_date
+
+    @property
+    def masked(self) -> bool:
+        return self.document_masked or self.birth_date_masked
+
+    @property
+    def birth_date_value(self) -> dt.date | None:
+        """The birth date as a date, or None when it is masked."""
+        if self.birth_date_masked:
+            return None
+        return dt.date.fromisoformat(self.birth_date)
+
+    @property
+    def signed(self) -> bool:
+        return self.signature is not None
+
+    @property
+    def ext_form(self) -> ExtForm:
+        phone_index = self._phone_index()
+        if len(self.ext) >= 5 and phone_index == len(self.ext) - 1:
+            return ExtForm.FIELD
+        return ExtForm.GUIDANCE
+
+    @property
+    def signed_text(self) -> str:
+        """The exact text a signature covers: everything before the ``<`` in front of the signature."""
+        return format_unsigned(self)
+
+    def _phone_index(self) -> int | None:
+        for index in range(len(self.ext) - 1, 1, -1):
+            if _PHONE.fullmatch(self.ext[index]):
+                return index
+        return None
+
+    def _insurance_index(self) -> int | None:
+        for index in range(2, len(self.ext)):
+            if _BHYT.fullmatch(self.ext[index]):
+                return index
+        return None
+
+    # -- conversions -----------------------------------------------------------------------------
+    def __str__(self) -> str:
+        return format_code(self)
+
+    def to_text(self) -> str:
+        return format_code(self)
+
+    def unsigned(self) -> PersonalCode:
+        """The same code without its signature."""
+        return PersonalCode(
+            self.document_number, self.full_name, self.birth_date, self.declarer, self.qid, self.ext, None
+        )
+
+    def with_signature(self, signature: str) -> PersonalCode:
+        return PersonalCode(
+            self.document_number, self.full_name, self.birth_date, self.declarer, self.qid, self.ext, signature
+        )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Formatting
+# ---------------------------------------------------------------------------------------------------
+def format_unsigned(code: PersonalCode) -> str:
+    head = "|".join((code.document_number, code.full_name, code.birth_date, code.declarer, code.qid))
+    return head + "|" + "<".join(code.ext)
+
+
+def format_code(code: PersonalCode) -> str:
+    """The payload text; ``parse(format_code(c)) == c`` for every code that passes validation."""
+    text = format_unsigned(code)
+    if code.signature is not None:
+        text += "<" + code.signature
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parsing
+# ---------------------------------------------------------------------------------------------------
+def decode_input(data: str | bytes, limit: int = MAX_PAYLOAD_BYTES) -> str:
+    """Turn scanner input into text: size limit first, strict UTF-8, trailing white space removed."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+        if len(raw) > limit:
+            raise PayloadTooLarge("payload", f"is {len(raw)} bytes, more than the limit of {limit}")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PayloadError("payload", f"is not valid UTF-8 (byte {exc.start})") from None
+    elif isinstance(data, str):
+        # A str of n characters is at least n bytes; count exactly only when it might be close.
+        if len(data) > limit or (len(data) * 4 > limit and len(data.encode("utf-8", "surrogatepass")) > limit):
+            raise PayloadTooLarge("payload", f"is longer than the limit of {limit} bytes")
+        text = data
+    else:
+        raise PayloadError("payload", f"must be text, not {type(data).__name__}")
+    text = text.rstrip()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def _check_characters(field: str, value: str) -> None:
+    for ch in value:
+        if ch < " " or ch == "\x7f" or 0xD800 <= ord(ch) <= 0xDFFF:
+            raise PayloadError(field, f"contains the control character U+{ord(ch):04X}")
+    if "<" in value:
+        raise PayloadError(field, "contains '<', which only separates EXT sub-fields")
+
+
+def parse(data: str | bytes, *, lenient: bool = False) -> PersonalCode:
+    """Parse a payload; strict by default (spec rules), ``lenient`` for other platforms' codes.
+
+    Lenient mode bends only where real codes bend: names not folded, document numbers of other
+    lengths, QIDs that are not 18 digits, LoaiDinhDanh inconsistent with EXT[0], gender values
+    outside 0-2, fewer than four EXT sub-fields and malformed phone or BHYT values (kept in
+    ``extra``). The field count, the date, LoaiDinhDanh's alphabet and the limits hold in both modes.
+    """
+    text = decode_input(data)
+    if not text:
+        raise PayloadError("payload", "is empty")
+    fields = text.split("|")
+    if len(fields) != 6:
+        raise PayloadError("payload", f"expected 6 fields separated by '|', got {len(fields)}")
+    doc, name, birth, declarer, qid, ext_text = fields
+    for field_name, value in zip(FIELD_NAMES[:5], fields[:5], strict=True):
+        _check_characters(field_name, value)
+    _check_characters("EXT", ext_text.replace("<", ""))
+
+    _validate_document(doc, lenient)
+    _validate_name(name, lenient)
+    _validate_birth_date(birth)
+    if declarer not in ("0", "1"):
+        raise PayloadError("LoaiDinhDanh", f"must be 0 (self) or 1 (on someone's behalf), got {declarer!r}")
+    _validate_qid("QID", qid, lenient)
+
+    subfields = ext_text.split("<")
+    if len(subfields) > MAX_EXT_SUBFIELDS:
+        raise PayloadError("EXT", f"has {len(subfields)} sub-fields, more than the limit of {MAX_EXT_SUBFIELDS}")
+    signature: str | None = None
+    if len(subfields) >= 5 and _SIGNATURE.fullmatch(subfields[-1]):
+        signature = subfields.pop()
+    if len(subfields) < 4:
+        if not lenient:
+            raise PayloadError("EXT", f"expected at least 4 sub-fields separated by '<', got {len(subfields)}")
+        subfields += [""] * (4 - len(subfields))
+    ext = tuple(subfields)
+    _validate_ext(ext, declarer, lenient)
+    return PersonalCode(doc, name, birth, declarer, qid, ext, signature)
+
+
+def _validate_document(doc: str, lenient: bool) -> None:
+    if not doc:
+        raise PayloadError("SoGiayTo", "is empty")
+    if _CITIZEN_ID.fullmatch(doc) or _PASSPORT.fullmatch(doc) or _MASKED_DOC.fullmatch(doc):
+        return
+    if lenient and _LENIENT_DOC.fullmatch(doc):
+        return
+    if doc.isdigit():
+        raise PayloadError("SoGiayTo", f"a citizen ID has 9 or 12 digits, got {len(doc)}")
+    raise PayloadError(
+        "SoGiayTo", "must be a 9- or 12-digit ID number or a passport number of 6-9 upper-case letters and digits"
+    )
+
+
+def _validate_name(name: str, lenient: bool) -> None:
+    if not name.strip():
+        raise PayloadError("HoTen", "is empty")
+    if is_normalised(name):
+        return
+    if lenient:
+        if len(name) > 200:
+            raise PayloadError("HoTen", "is longer than 200 characters")
+        return
+    if name != " ".join(name.split()):
+        raise PayloadError("HoTen", "words must be separated by exactly one space, with none at either end")
+    if name != name.upper():
+        raise PayloadError("HoTen", "must be upper case")
+    try:
+        folded = fold_name(name)
+    except PayloadError:
+        folded = None
+    except ValueError:
+        folded = None
+    if folded and folded != name:
+        raise PayloadError("HoTen", f"must be ASCII without diacritics (write {folded!r})")
+    raise PayloadError("HoTen", "must be upper-case letters A-Z separated by single spaces")
+
+
+def _validate_birth_date(birth: str) -> None:
+    if _MASKED_DATE.fullmatch(birth):
+        return
+    match = _DATE.fullmatch(birth)
+    if not match:
+        raise PayloadError("NgaySinh", f"{birth!r} is not a date of the form YYYY-MM-DD")
+    try:
+        value = dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise PayloadError("NgaySinh", f"{birth} is not a calendar date") from None
+    if value.year < 1900:
+        raise PayloadError("NgaySinh", f"{birth} is before 1900")
+
+
+def _validate_qid(field: str, qid: str, lenient: bool) -> None:
+    if not qid:
+        raise PayloadError(field, "is empty")
+    if _QID.fullmatch(qid) or (lenient and _LENIENT_QID.fullmatch(qid)):
+        return
+    raise PayloadError(field, f"must be 18 digits, got {qid!r}" if len(qid) <= 40 else "must be 18 digits")
+
+
+def _validate_ext(ext: tuple[str, ...], declarer: str, lenient: bool) -> None:
+    proxy = ext[0]
+    if proxy:
+        _validate_qid("EXT[0] (proxy QID)", proxy, lenient)
+    if not lenient:
+        if declarer == "1" and not proxy:
+            raise PayloadError("EXT[0] (proxy QID)", "LoaiDinhDanh 1 needs the declarer's QID")
+        if declarer == "0" and proxy:
+            raise PayloadError("EXT[0] (proxy QID)", "must be empty when LoaiDinhDanh is 0")
+        if ext[1] not in ("", "0", "1", "2"):
+            raise PayloadError("EXT[1] (gender)", f"must be 0, 1, 2 or empty, got {ext[1]!r}")
+        for index, value in enumerate(ext[2:], start=2):
+            if _PHONE_LIKE.fullmatch(value) and not _PHONE.fullmatch(value):
+                raise PayloadError(f"EXT[{index}] (phone)", "must be 10 digits starting with 0")
+            if _BHYT_LIKE.fullmatch(value) and not _BHYT.fullmatch(value):
+                raise PayloadError(f"EXT[{index}] (BHYT)", "must be 2 upper-case letters and 13 digits")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Building from human input
+# ---------------------------------------------------------------------------------------------------
+def parse_human_date(text: str, field: str = "NgaySinh") -> dt.date:
+    """A birth date as people type it: ``18/01/1987``, ``18-01-1987`` or ``1987-01-18``."""
+    value = text.strip() if isinstance(text, str) else ""
+    for pattern in (r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", r"(\d{4})-(\d{2})-(\d{2})"):
+        match = re.fullmatch(pattern, value)
+        if match:
+            parts = [int(p) for p in match.groups()]
+            day, month, year = parts if len(match[1]) <= 2 else (parts[2], parts[1], parts[0])
+            try:
+                date = dt.date(year, month, day)
+            except ValueError:
+                raise PayloadError(field, f"{value} is not a calendar date") from None
+            if year < 1900:
+                raise PayloadError(field, f"{value} is before 1900")
+            return date
+    raise PayloadError(field, f"{value!r} is not a date (write dd/mm/yyyy or YYYY-MM-DD)")
+
+
+def normalise_document(text: str) -> str:
+    """Document number as typed: spaces dropped, letters upper-cased, then validated strictly."""
+    doc = "".join(str(text).split()).upper()
+    _validate_document(doc, lenient=False)
+    if doc.startswith(_MASK):
+        raise PayloadError("SoGiayTo", "a masked number cannot be used to build a code")
+    return doc
+
+
+def normalise_phone(text: str, field: str = "phone") -> str:
+    """Phone as typed: spaces, dots and dashes dropped, +84/84 turned into the leading 0."""
+    phone = re.sub(r"[\s.\-()]", "", str(text))
+    if phone.startswith("+84"):
+        phone = "0" + phone[3:]
+    elif phone.startswith("84") and len(phone) == 11:
+        phone = "0" + phone[2:]
+    if not _PHONE.fullmatch(phone):
+        raise PayloadError(field, "must be 10 digits starting with 0")
+    return phone
+
+
+def normalise_insurance(text: str, field: str = "insurance_number") -> str:
+    value = "".join(str(text).split()).upper()
+    if not _BHYT.fullmatch(value):
+        raise PayloadError(field, "must be 2 letters and 13 digits (e.g. HS4010120878821)")
+    return value
+
+
+def build(
+    *,
+    document_number: str,
+    full_name: str,
+    birth_date: str | dt.date,
+    qid: str,
+    gender: Gender | str | None = None,
+    phone: str | None = None,
+    insurance_number: str | None = None,
+    proxy_qid: str | None = None,
+    extra: Sequence[str] = (),
+    form: ExtForm = ExtForm.GUIDANCE,
+) -> PersonalCode:
+    """Build a strict code from human input (diacritics, ``dd/mm/yyyy`` dates, spaced numbers)."""
+    doc = normalise_document(document_number)
+    name = fold_name(full_name)
+    date = birth_date if isinstance(birth_date, dt.date) else parse_human_date(birth_date)
+    qid_text = str(qid).strip()
+    _validate_qid("QID", qid_text, lenient=False)
+    proxy = str(proxy_qid).strip() if proxy_qid else ""
+    if proxy:
+        _validate_qid("proxy_qid", proxy, lenient=False)
+        if proxy == qid_text:
+            raise PayloadError("proxy_qid", "must be the declarer's QID, not the person's own")
+    if isinstance(gender, str):
+        gender = Gender.from_label(gender) if gender else None
+    gender_text = gender.value if gender is not None else "0"
+    phone_text = normalise_phone(phone) if phone else ""
+    bhyt = normalise_insurance(insurance_number) if insurance_number else ""
+    for index, value in enumerate(extra):
+        _check_characters(f"extra[{index}]", value)
+        if "|" in value:
+            raise PayloadError(f"extra[{index}]", "contains '|', which only separates fields")
+    if form is ExtForm.GUIDANCE:
+        ext = (proxy, gender_text, bhyt, phone_text, *extra)
+    else:
+        ext = (proxy, gender_text, bhyt or "00", *(extra or ("",)), phone_text)
+    code = PersonalCode(doc, name, date.isoformat(), "1" if proxy else "0", qid_text, tuple(ext))
+    return parse(format_code(code))  # one set of rules: whatever is built must parse strictly
+
+
+# ---------------------------------------------------------------------------------------------------
+# Display modes and the masked "safe QR" variant (spec §3)
+# ---------------------------------------------------------------------------------------------------
+def mask_document(document_number: str) -> str:
+    """Default display mode: the first 6 characters replaced by ``*`` (``******029317``)."""
+    return _MASK * min(6, len(document_number)) + document_number[6:]
+
+
+def mask_birth_date(birth_date: str) -> str:
+    """Default display mode: day and month replaced by ``*`` (``1987-**-**``)."""
+    return birth_date[:4] + "-**-**" if len(birth_date) >= 4 else birth_date
+
+
+def display_document(code: PersonalCode, full: bool = False) -> str:
+    return code.document_number if full else mask_document(code.document_number)
+
+
+def display_birth_date(code: PersonalCode, full: bool = False) -> str:
+    return code.birth_date if full else mask_birth_date(code.birth_date)
+
+
+def masked_variant(code: PersonalCode) -> PersonalCode:
+    """The "safe QR": SoGiayTo and NgaySinh masked, phone and BHYT left out, unsigned, still parses."""
+    ext = [code.ext[0], code.ext[1] if len(code.ext) > 1 else "", "", ""]
+    ext += list(code.extra)
+    return PersonalCode(
+        mask_document(code.document_number),
+        code.full_name,
+        mask_birth_date(code.birth_date),
+        code.declarer,
+        code.qid,
+        tuple(ext),
+        None,
+    )
