@@ -9,7 +9,6 @@ so ``unifiedqr parse`` does not pay for the web framework.
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any
 
 import click
@@ -58,11 +57,9 @@ class LazyGroup(click.Group):
             ctx.exit(130)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="unifiedqr")
 def main() -> None:
     """Unified personal QR code: read, write, sign, verify, render and serve the national code."""
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

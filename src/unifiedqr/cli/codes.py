@@ -89,12 +89,16 @@ def _mask_tail(value: str | None, full: bool) -> str | None:
 @click.option("--document", required=True, help="ID document number (12 or 9 digits, or a passport).")
 @click.option("--name", required=True, help="Full name, diacritics welcome (folded to the code's form).")
 @click.option("--birth-date", required=True, help="dd/mm/yyyy or YYYY-MM-DD.")
-@click.option("--gender", type=click.Choice(["male", "female", "unknown"]), default="unknown", show_default=True)
+@click.option(
+    "--gender", type=click.Choice(["male", "female", "unknown"]), default="unknown", show_default=True
+)
 @click.option("--phone", default=None, help="10 digits starting with 0 (+84 accepted).")
 @click.option("--insurance", default=None, help="Health-insurance (BHYT) card number.")
 @click.option("--proxy-qid", default=None, help="QID of the person declaring on this person's behalf.")
 @click.option("--qid", required=True, help="The person's QID (18 digits) from the national platform.")
-@click.option("--key", "key_path", type=click.Path(path_type=Path, dir_okay=False), help="Sign with this key file.")
+@click.option(
+    "--key", "key_path", type=click.Path(path_type=Path, dir_okay=False), help="Sign with this key file."
+)
 @click.option("--masked", is_flag=True, help="Write the masked 'safe QR' variant (no phone, no BHYT).")
 @click.option("--field-form", is_flag=True, help="Write the 5-sub-field EXT form seen in real scans.")
 @click.option("--at", "at_text", default=None, help="Signing time (RFC 3339; default now).")

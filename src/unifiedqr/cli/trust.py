@@ -48,7 +48,11 @@ def trust_group() -> None:
 
 
 TRUST_OPTION = click.option(
-    "--trust", "trust_path", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Trust list file."
+    "--trust",
+    "trust_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Trust list file.",
 )
 
 
@@ -92,7 +96,9 @@ def trust_revoke(trust_path: Path, code: str | None, key_id: str | None) -> None
     else:
         assert code is not None
         text = read_code_argument(code).decode("utf-8", "replace").strip()
-        signature = parse_venue_url(text).signature if is_venue_url(text) else parse(text, lenient=True).signature
+        signature = (
+            parse_venue_url(text).signature if is_venue_url(text) else parse(text, lenient=True).signature
+        )
         if signature is None:
             raise InvalidInput("--code", "the code is unsigned: there is nothing to revoke")
         revocation = revocation_id_of(signature)
@@ -114,5 +120,6 @@ def trust_list(trust_path: Path, as_json: bool) -> None:
         return
     for entry in entries:
         state = "revoked" if entry["revoked"] else "active"
-        click.echo(f"{entry['key_id']}  {state:<7}  {entry['valid_from']} .. {entry['valid_until']}  {entry['issuer']}")
+        window = f"{entry['valid_from']} .. {entry['valid_until']}"
+        click.echo(f"{entry['key_id']}  {state:<7}  {window}  {entry['issuer']}")
     click.echo(f"{len(entries)} key(s), {len(trust.revoked_codes)} revoked code(s)", err=True)

@@ -19,7 +19,13 @@ from unifiedqr.errors import CCCDError, InvalidInput
 _ID12 = re.compile(r"\d{12}")
 _ID9 = re.compile(r"\d{9}")
 _DDMMYYYY = re.compile(r"(\d{2})(\d{2})(\d{4})")
-_GENDERS = {"nam": Gender.MALE, "nữ": Gender.FEMALE, "nu": Gender.FEMALE, "male": Gender.MALE, "female": Gender.FEMALE}
+_GENDERS = {
+    "nam": Gender.MALE,
+    "nữ": Gender.FEMALE,
+    "nu": Gender.FEMALE,
+    "male": Gender.MALE,
+    "female": Gender.FEMALE,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,7 +189,13 @@ class PersonalCode:
 
     def with_signature(self, signature: str) -> PersonalCode:
         return PersonalCode(
-            self.document_number, self.full_name, self.birth_date, self.declarer, self.qid, self.ext, signature
+            self.document_number,
+            self.full_name,
+            self.birth_date,
+            self.declarer,
+            self.qid,
+            self.ext,
+            signature,
         )
 
 
@@ -224,7 +230,9 @@ def decode_input(data: str | bytes, limit: int = MAX_PAYLOAD_BYTES) -> str:
             raise PayloadError("payload", f"is not valid UTF-8 (byte {exc.start})") from None
     elif isinstance(data, str):
         # A str of n characters is at least n bytes; count exactly only when it might be close.
-        if len(data) > limit or (len(data) * 4 > limit and len(data.encode("utf-8", "surrogatepass")) > limit):
+        if len(data) > limit or (
+            len(data) * 4 > limit and len(data.encode("utf-8", "surrogatepass")) > limit
+        ):
             raise PayloadTooLarge("payload", f"is longer than the limit of {limit} bytes")
         text = data
     else:
@@ -248,8 +256,8 @@ def parse(data: str | bytes, *, lenient: bool = False) -> PersonalCode:
 
     Lenient mode bends only where real codes bend: names not folded, document numbers of other
     lengths, QIDs that are not 18 digits, LoaiDinhDanh inconsistent with EXT[0], gender values
-    outside 0-2, fewer than four EXT sub-fields and malformed phone or BHYT values (kept in
-    ``extra``). The field count, the date, LoaiDinhDanh's alphabet and the limits hold in both modes.
+    outside 0-2, fewer than four EXT sub-fields (kept as written) and malformed phone or BHYT values
+    (kept in ``extra``). The field count, the date, LoaiDinhDanh's alphabet and the limits hold in both modes.
     """
     text = decode_input(data)
     if not text:
@@ -271,14 +279,14 @@ def parse(data: str | bytes, *, lenient: bool = False) -> PersonalCode:
 
     subfields = ext_text.split("<")
     if len(subfields) > MAX_EXT_SUBFIELDS:
-        raise PayloadError("EXT", f"has {len(subfields)} sub-fields, more than the limit of {MAX_EXT_SUBFIELDS}")
+        raise PayloadError(
+            "EXT", f"has {len(subfields)} sub-fields, more than the limit of {MAX_EXT_SUBFIELDS}"
+        )
     signature: str | None = None
     if len(subfields) >= 5 and _SIGNATURE.fullmatch(subfields[-1]):
         signature = subfields.pop()
-    if len(subfields) < 4:
-        if not lenient:
-            raise PayloadError("EXT", f"expected at least 4 sub-fields separated by '<', got {len(subfields)}")
-        subfields += [""] * (4 - len(subfields))
+    if len(subfields) < 4 and not lenient:
+        raise PayloadError("EXT", f"expected at least 4 sub-fields separated by '<', got {len(subfields)}")
     ext = tuple(subfields)
     _validate_ext(ext, declarer, lenient)
     return PersonalCode(doc, name, birth, declarer, qid, ext, signature)
@@ -294,7 +302,8 @@ def _validate_document(doc: str, lenient: bool) -> None:
     if doc.isdigit():
         raise PayloadError("SoGiayTo", f"a citizen ID has 9 or 12 digits, got {len(doc)}")
     raise PayloadError(
-        "SoGiayTo", "must be a 9- or 12-digit ID number or a passport number of 6-9 upper-case letters and digits"
+        "SoGiayTo",
+        "must be a 9- or 12-digit ID number or a passport number of 6-9 upper-case letters and digits",
     )
 
 
@@ -312,9 +321,7 @@ def _validate_name(name: str, lenient: bool) -> None:
     if name != name.upper():
         raise PayloadError("HoTen", "must be upper case")
     try:
-        folded = fold_name(name)
-    except PayloadError:
-        folded = None
+        folded: str | None = fold_name(name)
     except ValueError:
         folded = None
     if folded and folded != name:
@@ -353,7 +360,7 @@ def _validate_ext(ext: tuple[str, ...], declarer: str, lenient: bool) -> None:
             raise PayloadError("EXT[0] (proxy QID)", "LoaiDinhDanh 1 needs the declarer's QID")
         if declarer == "0" and proxy:
             raise PayloadError("EXT[0] (proxy QID)", "must be empty when LoaiDinhDanh is 0")
-        if ext[1] not in ("", "0", "1", "2"):
+        if len(ext) > 1 and ext[1] not in ("", "0", "1", "2"):
             raise PayloadError("EXT[1] (gender)", f"must be 0, 1, 2 or empty, got {ext[1]!r}")
         for index, value in enumerate(ext[2:], start=2):
             if _PHONE_LIKE.fullmatch(value) and not _PHONE.fullmatch(value):

@@ -69,7 +69,9 @@ def key_id_for(public_key: ec.EllipticCurvePublicKey) -> str:
 
 
 def spki_der(public_key: ec.EllipticCurvePublicKey) -> bytes:
-    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def code_revocation_id(signature_bytes: bytes) -> str:
@@ -184,12 +186,23 @@ class SigningKey:
         if not issuer.strip():
             raise KeyFileError("issuer", "is empty")
         start = valid_from.astimezone(dt.UTC).replace(microsecond=0)
-        return cls(ec.generate_private_key(ec.SECP256R1()), issuer.strip(), start, start + dt.timedelta(days=valid_days))
+        return cls(
+            ec.generate_private_key(ec.SECP256R1()),
+            issuer.strip(),
+            start,
+            start + dt.timedelta(days=valid_days),
+        )
 
     def public(self) -> TrustedKey:
         public_key = self.private_key.public_key()
         return TrustedKey(
-            self.key_id, self.issuer, spki_der(public_key), self.valid_from, self.valid_until, False, public_key
+            self.key_id,
+            self.issuer,
+            spki_der(public_key),
+            self.valid_from,
+            self.valid_until,
+            False,
+            public_key,
         )
 
     def is_valid_at(self, at: dt.datetime) -> bool:
@@ -214,7 +227,9 @@ class SigningKey:
             raise KeyFileError("private_key", "is not an unencrypted PKCS#8 PEM key") from None
         if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
             raise KeyFileError("private_key", "must be an ECDSA P-256 key")
-        public = TrustedKey.from_json({**data, "key_id": data.get("key_id", key_id_for(key.public_key()))}, "key")
+        public = TrustedKey.from_json(
+            {**data, "key_id": data.get("key_id", key_id_for(key.public_key()))}, "key"
+        )
         if public.public_key_der != spki_der(key.public_key()):
             raise KeyFileError("public_key", "does not match the private key")
         return cls(key, public.issuer, public.valid_from, public.valid_until, public.key_id)
@@ -266,7 +281,9 @@ class TrustList:
     def to_json(self) -> dict[str, Any]:
         return {
             "version": TRUST_LIST_VERSION,
-            "keys": [self.keys[k].to_json() for k in sorted(self.keys, key=lambda k: self.keys[k].valid_from)],
+            "keys": [
+                self.keys[k].to_json() for k in sorted(self.keys, key=lambda k: self.keys[k].valid_from)
+            ],
             "revoked_codes": sorted(self.revoked_codes),
         }
 

@@ -1,0 +1,5 @@
+"""``python -m unifiedqr`` runs the CLI."""
+
+from unifiedqr.cli import main
+
+main()
