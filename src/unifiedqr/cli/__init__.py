@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "classify": "unifiedqr.cli.codes:classify_cmd",
     "keygen": "unifiedqr.cli.trust:keygen_cmd",
     "trust": "unifiedqr.cli.trust:trust_group",
+    "render": "unifiedqr.cli.imaging:render_cmd",
+    "scan": "unifiedqr.cli.imaging:scan_cmd",
 }
 
 

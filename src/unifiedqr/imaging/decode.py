@@ -20,7 +20,15 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 import zxingcpp
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import (  # noqa: F401 - registers the openers
+    Image,
+    ImageFilter,
+    ImageOps,
+    JpegImagePlugin,
+    PngImagePlugin,
+    UnidentifiedImageError,
+    WebPImagePlugin,
+)
 
 from unifiedqr.codes.classify import classify
 from unifiedqr.errors import InvalidInput
@@ -31,8 +39,8 @@ Gray = npt.NDArray[np.uint8]
 MAX_PIXELS: Final = 50_000_000
 #: Largest accepted file: a 50 MP JPEG from a phone is ~25 MB.
 MAX_FILE_BYTES: Final = 64 * 1024 * 1024
-#: The formats we promise; MPO is what many phone cameras write for a JPEG.
-FORMATS: Final = ("PNG", "JPEG", "MPO", "WEBP")
+#: The formats we promise (Pillow's JPEG opener also takes the MPO files many phone cameras write).
+FORMATS: Final = ("PNG", "JPEG", "WEBP")
 IMAGE_SUFFIXES: Final = (".png", ".jpg", ".jpeg", ".webp")
 
 
