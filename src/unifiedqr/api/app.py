@@ -1,0 +1,62 @@
+"""The FastAPI application: routers under ``/api/v1``, problem details, the body cap, OpenAPI.
+
+To add a resource (the venues issue): write ``unifiedqr/api/routers/<name>.py`` with a ``router``
+(and, if it needs a larger body cap, ``BODY_LIMITS = {"/api/v1/<path prefix>": bytes}``), then
+append its module name to :data:`ROUTER_MODULES`. Nothing else here changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from unifiedqr import __version__
+from unifiedqr.api import problems
+from unifiedqr.config import Settings
+from unifiedqr.services.context import Services
+
+API_PREFIX = "/api/v1"
+
+ROUTER_MODULES: list[str] = [
+    "unifiedqr.api.routers.health",
+    "unifiedqr.api.routers.accounts",
+    "unifiedqr.api.routers.people",
+    "unifiedqr.api.routers.declarations",
+]
+
+
+def create_app(ctx: Services) -> FastAPI:
+    """An app over an existing service container (tests and ``serve`` build the container first)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.close()
+
+    app = FastAPI(
+        title="Unified Personal QR: national platform",
+        version=__version__,
+        description="One QID and one signed code per person across every app; declarations. "
+        "Errors are RFC 9457 problem details.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = ctx
+    limits: dict[str, int] = {}
+    for name in ROUTER_MODULES:
+        module = importlib.import_module(name)
+        app.include_router(module.router, prefix=API_PREFIX)
+        limits.update(getattr(module, "BODY_LIMITS", {}))
+    problems.install(app)
+    app.add_middleware(problems.BodyLimit, default=ctx.settings.max_body_bytes, limits=limits)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` and worker processes: settings from ``UNIFIEDQR_*``."""
+    return create_app(Services(Settings.from_env(), migrate=False))

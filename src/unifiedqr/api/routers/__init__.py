@@ -1,0 +1,1 @@
+"""One router per resource; ``unifiedqr.api.app.ROUTER_MODULES`` lists them in mounting order."""

@@ -1,0 +1,40 @@
+"""Liveness, readiness and the published trust list (no authentication)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from unifiedqr.api.deps import services
+from unifiedqr.api.problems import problem
+from unifiedqr.services.context import Services
+from unifiedqr.services.keys import trust_list
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/health", summary="Liveness: the process answers")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/ready", summary="Readiness: the database answers and an issuing key is valid now")
+def ready(ctx: Services = Depends(services)) -> Any:
+    if not ctx.db.ping():
+        return problem(503, "unavailable", "the database does not answer")
+    try:
+        key = ctx.keys.current(ctx.now())
+    except Exception:  # a ConfigError here means "not ready", reported, not raised
+        return problem(503, "unavailable", "no issuing key is valid now")
+    return {"status": "ready", "database": ctx.db.dialect, "issuing_key_id": key.key_id}
+
+
+@router.get(
+    "/trust-list",
+    summary="The trust list (format version 1, as `unifiedqr verify --trust` reads it)",
+    response_class=JSONResponse,
+)
+def get_trust_list(ctx: Services = Depends(services)) -> JSONResponse:
+    return JSONResponse(trust_list(ctx.db).to_json(), headers={"Cache-Control": "public, max-age=60"})

@@ -1,0 +1,177 @@
+"""Roles, the closed set of permissions, and who a request is (API key or bearer token).
+
+Why a closed enum of ``scope:resource:action`` strings: every permission check in the services names
+one member, so a typo is an AttributeError at import time rather than a silently open door, and the
+authorisation matrix test can enumerate them all. The scope part says *whose* data: ``self`` (the
+person's own record and household), ``platform`` (people the platform obtained), ``any``
+(everyone; administrators and health officials). Lacking the permission is 403; holding it but
+asking about something outside one's scope is 404, so existence is never revealed.
+
+To extend (venues issue): add members here, grant them in :data:`ROLE_PERMISSIONS`, check them with
+``principal.require(Permission.X)`` in the service, and add the endpoint to the matrix test.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from unifiedqr.errors import PermissionDenied, Unauthenticated
+
+if TYPE_CHECKING:
+    from unifiedqr.store.crypto import Vault
+
+
+class Role(enum.StrEnum):
+    ADMINISTRATOR = "administrator"
+    PLATFORM = "platform"
+    VENUE_OWNER = "venue_owner"
+    VENUE_STAFF = "venue_staff"
+    HEALTH_OFFICIAL = "health_official"
+    CITIZEN = "citizen"
+
+
+class Permission(enum.StrEnum):
+    # administration
+    ACCOUNTS_MANAGE = "any:accounts:manage"
+    PLATFORMS_MANAGE = "any:platforms:manage"
+    KEYS_MANAGE = "any:keys:manage"
+    # a platform's own credentials
+    OWN_API_KEYS_MANAGE = "self:api_keys:manage"
+    # registry
+    PEOPLE_REGISTER = "platform:people:register"
+    PLATFORM_PEOPLE_READ = "platform:people:read"
+    PLATFORM_PEOPLE_CORRECT = "platform:people:correct"
+    ANY_PEOPLE_READ = "any:people:read"
+    ANY_PEOPLE_CORRECT = "any:people:correct"
+    SELF_PEOPLE_READ = "self:people:read"
+    # declarations
+    SELF_DECLARATIONS_SUBMIT = "self:declarations:submit"
+    SELF_DECLARATIONS_READ = "self:declarations:read"
+    PLATFORM_DECLARATIONS_SUBMIT = "platform:declarations:submit"
+    PLATFORM_DECLARATIONS_READ = "platform:declarations:read"
+    ANY_DECLARATIONS_READ = "any:declarations:read"
+
+
+P = Permission
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMINISTRATOR: frozenset(
+        {P.ACCOUNTS_MANAGE, P.PLATFORMS_MANAGE, P.KEYS_MANAGE, P.ANY_PEOPLE_READ, P.ANY_PEOPLE_CORRECT}
+    ),
+    Role.PLATFORM: frozenset(
+        {
+            P.OWN_API_KEYS_MANAGE,
+            P.PEOPLE_REGISTER,
+            P.PLATFORM_PEOPLE_READ,
+            P.PLATFORM_PEOPLE_CORRECT,
+            P.PLATFORM_DECLARATIONS_SUBMIT,
+            P.PLATFORM_DECLARATIONS_READ,
+        }
+    ),
+    Role.VENUE_OWNER: frozenset(),
+    Role.VENUE_STAFF: frozenset(),
+    Role.HEALTH_OFFICIAL: frozenset({P.ANY_PEOPLE_READ, P.ANY_DECLARATIONS_READ}),
+    Role.CITIZEN: frozenset({P.SELF_PEOPLE_READ, P.SELF_DECLARATIONS_SUBMIT, P.SELF_DECLARATIONS_READ}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: resolved once per request, passed to every service call."""
+
+    account_id: int
+    public_id: str
+    role: Role
+    name: str
+    person_id: int | None = None
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def require(self, *any_of: Permission) -> Permission:
+        """The first of ``any_of`` this principal holds; PermissionDenied (403) when none."""
+        for permission in any_of:
+            if permission in self.permissions:
+                return permission
+        raise PermissionDenied(any_of[0].value, f"the {self.role.value} role may not do this")
+
+
+def principal_for(account_id: int, public_id: str, role: str, name: str, person_id: int | None) -> Principal:
+    role_value = Role(role)
+    return Principal(account_id, public_id, role_value, name, person_id, ROLE_PERMISSIONS[role_value])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Passwords (argon2id) and credentials
+# ---------------------------------------------------------------------------------------------------
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+MIN_PASSWORD = 8
+API_KEY_PREFIX = "uqr_"
+TOKEN_PREFIX = "uqt_"  # noqa: S105 (a prefix, not a secret)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """Constant work whether or not the account exists (a dummy hash is checked when it does not)."""
+    try:
+        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_api_key() -> str:
+    """256 bits from the OS CSPRNG, prefixed so that leaked keys are recognisable by scanners."""
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_public_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_urlsafe(12)}"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def issue_token(vault: Vault, account_id: int, token_version: int, ttl_seconds: int) -> tuple[str, int]:
+    """A short-lived bearer token: ``uqt_<claims>.<HMAC>``; stateless, checked against the account."""
+    expires = int(time.time()) + ttl_seconds
+    claims = json.dumps({"a": account_id, "v": token_version, "e": expires}, separators=(",", ":")).encode()
+    body = _b64(claims)
+    return f"{TOKEN_PREFIX}{body}.{_b64(vault.sign_token(body.encode('ascii')))}", expires
+
+
+def read_token(vault: Vault, token: str) -> tuple[int, int]:
+    """``(account id, token version)`` of a genuine, unexpired token; Unauthenticated otherwise."""
+    body, sep, mac = token[len(TOKEN_PREFIX) :].partition(".")
+    if not sep or len(token) > 512:
+        raise Unauthenticated("malformed bearer token")
+    try:
+        expected = vault.sign_token(body.encode("ascii"))
+        if not secrets.compare_digest(_unb64(mac), expected):
+            raise Unauthenticated("invalid bearer token")
+        claims = json.loads(_unb64(body))
+        account_id, version, expires = int(claims["a"]), int(claims["v"]), int(claims["e"])
+    except Unauthenticated:
+        raise
+    except (ValueError, KeyError, TypeError, UnicodeError):
+        raise Unauthenticated("invalid bearer token") from None
+    if expires < time.time():
+        raise Unauthenticated("the bearer token has expired; log in again")
+    return account_id, version
