@@ -221,7 +221,9 @@ CASCADE: Final[Sequence[Step]] = (
 
 
 def _read(gray: Gray, binarizer: zxingcpp.Binarizer) -> list[zxingcpp.Barcode]:
-    found = zxingcpp.read_barcodes(gray, formats=_QR_MODEL_2, binarizer=binarizer)
+    found = zxingcpp.read_barcodes(
+        gray, formats=_QR_MODEL_2, binarizer=binarizer, text_mode=zxingcpp.TextMode.Plain
+    )
     return [barcode for barcode in found if barcode.valid]
 
 
