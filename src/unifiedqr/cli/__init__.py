@@ -26,6 +26,11 @@ COMMANDS: dict[str, str] = {
     "trust": "unifiedqr.cli.trust:trust_group",
     "render": "unifiedqr.cli.imaging:render_cmd",
     "scan": "unifiedqr.cli.imaging:scan_cmd",
+    "serve": "unifiedqr.cli.platform:serve_cmd",
+    "admin": "unifiedqr.cli.platform:admin_group",
+    "db": "unifiedqr.cli.platform:db_group",
+    "login": "unifiedqr.cli.platform:login_cmd",
+    "demo": "unifiedqr.cli.demo:demo_cmd",
 }
 
 

@@ -123,3 +123,16 @@ def trust_list(trust_path: Path, as_json: bool) -> None:
         window = f"{entry['valid_from']} .. {entry['valid_until']}"
         click.echo(f"{entry['key_id']}  {state:<7}  {window}  {entry['issuer']}")
     click.echo(f"{len(entries)} key(s), {len(trust.revoked_codes)} revoked code(s)", err=True)
+
+
+@trust_group.command("export")
+@click.option(
+    "--database-url", "database_url", default=None, metavar="URL",
+    help="The platform's database (default: $UNIFIEDQR_DATABASE_URL).",
+)
+def trust_export(database_url: str | None) -> None:
+    """Print the platform's published trust list (the document GET /api/v1/trust-list serves)."""
+    from unifiedqr.cli.platform import open_services
+    from unifiedqr.services.keys import trust_list as published
+
+    click.echo(published(open_services(database_url).db).dumps(), nl=False)
