@@ -46,21 +46,27 @@ def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
 def b64url_decode(text: str) -> bytes:
     """Strict base64url without padding: only the alphabet, and the canonical encoding only.
 
     A non-canonical encoding (unused low bits set in the last character) would let one signature be
     written several ways; that is refused, so a one-character change never still verifies.
     """
-    if len(text) % 4 == 1:
-        raise ValueError("impossible base64url length")
-    try:
-        data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("not base64url") from None
-    if b64url_encode(data) != text:
+    tail = len(text) % 4
+    if tail == 1 or "+" in text or "/" in text or "=" in text or not text.isascii():
+        raise ValueError("not base64url")
+    if tail and _B64URL_ALPHABET.find(text[-1]) & (0b1111 if tail == 2 else 0b11):
         raise ValueError("not the canonical base64url encoding")
-    return data
+    try:
+        return binascii.a2b_base64(
+            text.encode("ascii").translate(_TO_STANDARD) + b"=" * (-len(text) % 4), strict_mode=True
+        )
+    except binascii.Error:
+        raise ValueError("not base64url") from None
 
 
 def key_id_for(public_key: ec.EllipticCurvePublicKey) -> str:
