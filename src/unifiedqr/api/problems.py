@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -126,6 +126,8 @@ def install(app: FastAPI) -> None:
         )
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         errors = [{"field": "path", "reason": "no such resource"}] if exc.status_code == 404 else None
+        if exc.status_code == 413:
+            errors = [{"field": "body", "reason": detail}]
         if exc.status_code == 405:
             errors = [{"field": "method", "reason": f"{request.method} is not allowed here"}]
         return problem(exc.status_code, slug, detail, errors, request.url.path, getattr(exc, "headers", None))
@@ -186,7 +188,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > cap:
-                    raise _TooLarge()
+                    raise _TooLarge(cap)
             return message
 
         try:
@@ -206,5 +208,8 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from inside the body stream; an HTTPException so that FastAPI passes it through."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(413, f"the request body is larger than {cap} bytes")
