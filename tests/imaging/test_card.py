@@ -15,7 +15,7 @@ from unifiedqr.errors import InvalidInput
 from unifiedqr.imaging import decode_image, render_card_pdf, render_card_png, render_poster
 from unifiedqr.imaging.card import card_image, font
 
-from .conftest import SAMPLE, open_png, raw_read, rasterise_pdf
+from .conftest import SAMPLE, open_png, rasterise_pdf, raw_read
 
 GOLDEN = Path(__file__).parent / "golden"
 VENUE = "https://qr.example.vn/v/01HF8Z3KQ7?s=MEUCIQDx_abc-123_def456"

@@ -15,7 +15,7 @@ from unifiedqr.errors import InvalidInput
 from unifiedqr.imaging import data_uri, decode_image, render_png, render_svg, render_terminal
 from unifiedqr.imaging.render import MAX_BYTES, encode
 
-from .conftest import SAMPLE, open_png, raw_read, rasterise_svg
+from .conftest import SAMPLE, open_png, rasterise_svg, raw_read
 
 VENUE = "https://qr.example.vn/v/01HF8Z3K?s=MEUCIQDx_abc-123"
 

@@ -147,6 +147,8 @@ def _otsu(gray: Gray) -> Gray:
     cum_mean = np.cumsum(hist * np.arange(256))
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (cum_mean[-1] * cum - cum_mean * total) ** 2 / (cum * (total - cum))
+    if not np.isfinite(between).any():  # a single grey level: nothing to separate
+        return gray
     threshold = int(np.nanargmax(between))
     return np.where(gray > threshold, np.uint8(255), np.uint8(0))
 
