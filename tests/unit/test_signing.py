@@ -7,6 +7,7 @@ import string
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.strategies import personal_codes
 from unifiedqr.codes.payload import PersonalCode, format_code, masked_variant, parse
@@ -119,3 +120,16 @@ def test_resigning_replaces_the_signature() -> None:
     twice = sign_code(parse(SIGNED), KEY, NOW)
     assert format_code(twice).count(".") == 1
     assert verify_code(twice, TRUST, NOW).valid
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(max_size=300), st.binary(max_size=300)))
+def test_verify_never_raises(data: str | bytes) -> None:
+    assert verify_payload(data, TRUST, NOW).status in set(Status)
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet=string.ascii_letters + string.digits + "-_.", min_size=0, max_size=120))
+def test_forged_signature_fields_never_verify(forged: str) -> None:
+    text = format_code(SAMPLE) + "<" + KEY.key_id + "." + forged
+    assert verify_payload(text, TRUST, NOW).status is not Status.VALID
