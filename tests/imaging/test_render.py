@@ -82,11 +82,14 @@ def test_too_long_and_empty_payloads() -> None:
     )
 
 
-def test_utf8_bytes_are_encoded_without_eci() -> None:
-    text = "Nguyễn Lê Kha Hân · Đặng Thị Ánh"
-    [barcode] = raw_read(open_png(render_png(text)))
-    assert barcode.bytes == text.encode("utf-8")
-    assert barcode.symbology_identifier == "]Q1"  # model 2, no ECI designator: what phones expect
+def test_ascii_has_no_eci_and_other_text_is_utf8() -> None:
+    [ascii_code] = raw_read(open_png(render_png(SAMPLE)))
+    assert ascii_code.bytes == SAMPLE.encode("ascii")
+    assert "ECI" not in str(ascii_code.content_type)
+    for text in ("Nguyễn Lê Kha Hân · Đặng Thị Ánh", "¡", "日本"):  # zint alone: Latin-1 / Shift_JIS
+        [barcode] = raw_read(open_png(render_png(text)))
+        assert barcode.text == text
+        assert barcode.bytes == text.encode("utf-8")
 
 
 def test_svg_round_trip_with_own_rasteriser() -> None:

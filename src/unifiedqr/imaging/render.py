@@ -63,7 +63,11 @@ def _check_border(border: int) -> int:
 
 
 def encode(text: str, *, ec: str = "M") -> Symbol:
-    """Encode ``text`` (UTF-8) into a QR symbol at error-correction level ``ec``."""
+    """Encode ``text`` into a QR symbol at error-correction level ``ec``.
+
+    ASCII text (every personal code) is written without an ECI header, which the oldest scanners
+    mishandle; other text is written as UTF-8 behind an ECI 26 header so no reader has to guess.
+    """
     level = _check_ec(ec)
     if not isinstance(text, str) or not text:
         raise InvalidInput("payload", "nothing to encode")
@@ -73,7 +77,12 @@ def encode(text: str, *, ec: str = "M") -> Symbol:
             "payload", f"{size} bytes do not fit in a QR code at level {level} (max {MAX_BYTES[level]})"
         )
     try:
-        barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=level)
+        if text.isascii():
+            barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=level)
+        else:  # zint would pick Latin-1 or Shift_JIS without saying so; readers then guess wrong
+            barcode = zxingcpp.create_barcode(
+                text, zxingcpp.BarcodeFormat.QRCode, ec_level=level, eci="UTF-8"
+            )
         pixels = np.asarray(barcode.to_image(scale=1, add_quiet_zones=False))
     except (RuntimeError, ValueError) as exc:  # zint refuses, e.g. lone surrogates
         raise InvalidInput("payload", f"cannot encode: {exc}") from None
