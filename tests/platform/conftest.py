@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, inspect
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -38,7 +38,9 @@ def _pg_answers() -> str | None:
         with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=2):
             return None
     except Exception as exc:
-        return f"PostgreSQL on 127.0.0.1:5432 does not answer ({type(exc).__name__}); skipping PostgreSQL tests"
+        return (
+            f"PostgreSQL on 127.0.0.1:5432 does not answer ({type(exc).__name__}); skipping PostgreSQL tests"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +57,9 @@ def pg_database() -> Iterator[str]:
     try:
         yield f"{PG_SERVER}/{name}"
     finally:
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -70,7 +74,9 @@ def _settings(url: str, data_dir: Path, **overrides: Any) -> Settings:
     scope="session",
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
-def backend_services(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+def backend_services(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Services]:
     """One service container per backend per session (schema migrated, keys generated once)."""
     root = tmp_path_factory.mktemp(request.param)
     if request.param == "sqlite":
@@ -83,9 +89,11 @@ def backend_services(request: pytest.FixtureRequest, tmp_path_factory: pytest.Te
 
 
 def wipe(ctx: Services) -> None:
+    """Empty every table this schema has (the trust keys stay: the issuing key is loaded once)."""
+    existing = set(inspect(ctx.db.read_engine).get_table_names())
     with ctx.db.write() as session:
         for table in reversed(Base.metadata.sorted_tables):
-            if table.name != TrustKeyRow.__tablename__:
+            if table.name in existing and table.name != TrustKeyRow.__tablename__:
                 session.execute(delete(table))
     ctx.forget_api_keys()
 

@@ -138,7 +138,7 @@ def submit(
             session,
             principal,
             qid,
-            any_perm=Permission.PLATFORM_DECLARATIONS_SUBMIT,  # no role declares for anyone at all
+            any_perm=None,  # nobody declares for just anyone
             platform_perm=Permission.PLATFORM_DECLARATIONS_SUBMIT,
             self_perm=Permission.SELF_DECLARATIONS_SUBMIT,
         )

@@ -311,20 +311,22 @@ def _visible(
     qid: str,
     *,
     field: str = "qid",
-    any_perm: Permission = Permission.ANY_PEOPLE_READ,
+    any_perm: Permission | None = Permission.ANY_PEOPLE_READ,
     platform_perm: Permission = Permission.PLATFORM_PEOPLE_READ,
     self_perm: Permission = Permission.SELF_PEOPLE_READ,
 ) -> Person:
     """The person with ``qid`` if within the principal's scope, else NotFound (never 'forbidden')."""
-    held = principal.require(any_perm, platform_perm, self_perm)
+    everyone = any_perm is not None and principal.can(any_perm)
+    if not everyone:
+        principal.require(platform_perm, self_perm)
     if not isinstance(qid, str) or not _QID.fullmatch(qid):
         raise NotFound(field, "no such person")
     query = select(Person).where(Person.qid == qid)
-    if held is platform_perm and not principal.can(any_perm):
+    if not everyone and principal.can(platform_perm):
         query = query.join(PersonPlatform, PersonPlatform.person_id == Person.id).where(
             PersonPlatform.account_id == principal.account_id
         )
-    elif held is self_perm and not principal.can(any_perm) and not principal.can(platform_perm):
+    elif not everyone:
         me = session.get(Person, principal.person_id) if principal.person_id else None
         if me is None:
             raise NotFound(field, "no such person")
