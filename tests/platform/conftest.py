@@ -9,12 +9,15 @@ TestClient, or to a real uvicorn on 127.0.0.1 where true concurrency matters.
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from sqlalchemy import delete, inspect
 
 with warnings.catch_warnings():
@@ -167,3 +170,22 @@ def make_user(ctx: Services, client_for: Callable[[str | None], Client]) -> Call
         return client
 
     return make
+
+
+@pytest.fixture
+def live_url(app) -> Iterator[str]:
+    """The real app on 127.0.0.1 (an ephemeral port), served by uvicorn in a thread."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", loop="asyncio"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -1,0 +1,167 @@
+"""Storage: migrations match the models, SQLite pragmas, indexes, no plaintext, key rotation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+import time
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from platform_helpers import person_body
+from sqlalchemy import inspect, select, text
+
+from unifiedqr.codes.signing import Status, verify_payload
+from unifiedqr.codes.trust import TrustList
+from unifiedqr.services import keys, registry
+from unifiedqr.store.models import Base, Person
+
+PERSONAL_TABLES = [
+    "people",
+    "person_documents",
+    "person_platforms",
+    "declarations",
+    "accounts",
+    "households",
+    "revoked_codes",
+    "audit_events",
+    "api_keys",
+]
+
+
+def test_migrations_create_exactly_the_models(ctx):
+    with ctx.db.read_engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_personal_tables_index_created_at(ctx):
+    inspector = inspect(ctx.db.read_engine)
+    for table in PERSONAL_TABLES:
+        indexed = {ix["column_names"][0] for ix in inspector.get_indexes(table)}
+        assert "created_at" in indexed, table
+
+
+def test_sqlite_pragmas(ctx, backend):
+    if backend != "sqlite":
+        return
+    with ctx.db.write_engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_no_document_phone_or_code_text_in_any_column(ctx, make_platform):
+    platform = make_platform()
+    issued = platform.register(
+        **person_body(document_number="001093029317", phone="0944713700", insurance_number="HS4010120878821")
+    )
+    platform.register(
+        **person_body(document_number="012345678901", old_document_number="123456789", full_name="Tran Van B")
+    )
+    secrets_ = [
+        "001093029317",
+        "0944713700",
+        "HS4010120878821",
+        "012345678901",
+        "123456789",
+        issued["payload"].rsplit("<", 1)[-1][:30],
+    ]
+    with ctx.db.read_engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            if table.name not in inspect(connection).get_table_names():
+                continue
+            for row in connection.execute(select(table)):
+                for value in row:
+                    blob = value if isinstance(value, bytes) else str(value).encode()
+                    for secret in secrets_:
+                        assert secret.encode() not in blob, (table.name, secret)
+    if ctx.db.is_sqlite:  # the file a thief would copy, with its write-ahead log
+        path = ctx.db.read_engine.url.database
+        assert path is not None
+        raw = b"".join(Path(p).read_bytes() for p in (path, path + "-wal") if os.path.exists(p))
+        for secret in secrets_:
+            assert secret.encode() not in raw
+
+
+def test_generated_secrets_are_private(ctx):
+    assert ctx.settings.at_rest_key_path is not None and ctx.settings.issuing_key_path is not None
+    assert stat.S_IMODE(os.stat(ctx.settings.at_rest_key_path).st_mode) == 0o600
+    for key_file in ctx.settings.issuing_key_path.glob("*.json"):
+        assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+
+
+def test_key_rotation_without_restart_and_reissue(ctx, make_platform, anon, tmp_path):
+    """A copy of the key directory, so the rotation does not leak into the other tests."""
+    import shutil
+    from dataclasses import replace
+
+    from unifiedqr.services.context import Services
+
+    key_dir = tmp_path / "keys"
+    shutil.copytree(ctx.settings.issuing_key_path, key_dir)
+    rotated = Services(replace(ctx.settings, issuing_key_path=key_dir, key_reload_seconds=0), migrate=False)
+    try:
+        platform = make_platform()
+        principal = rotated.authenticate(f"Bearer {platform.token}")
+        before = registry.register(rotated, principal, registry.Registration(**person_body()))
+        old_key = before.payload.rsplit("<", 1)[1].split(".")[0]
+        newest = max(k.valid_from for k in rotated.keys.keys)
+        while dt.datetime.now(dt.UTC) < newest + dt.timedelta(seconds=1):  # a strictly newer key
+            time.sleep(0.05)
+        new = rotated.keys.rotate("Rotation test", 30)
+        # the other (serving) process notices the new file without a restart
+        serving = Services(
+            replace(ctx.settings, issuing_key_path=key_dir, key_reload_seconds=0), migrate=False
+        )
+        after = registry.register(serving, principal, registry.Registration(**person_body()))
+        assert after.payload.rsplit("<", 1)[1].startswith(new.key_id + ".")
+        trust = TrustList.from_json(anon.trust_list())
+        now = dt.datetime.now(dt.UTC)
+        assert {old_key, new.key_id} <= set(trust.keys)
+        assert verify_payload(before.payload, trust, now).status is Status.VALID, "old codes stay valid"
+        assert registry.reissue_old_codes(serving) >= 1
+        reissued = platform.code(before.qid)
+        assert reissued.rsplit("<", 1)[1].startswith(new.key_id + ".")
+        assert verify_payload(reissued, trust, now).status is Status.VALID
+        serving.close()
+    finally:
+        rotated.close()
+        with ctx.db.write() as session:  # the other tests sign with the session's key again
+            for person in session.scalars(select(Person)):
+                session.delete(person)
+            session.execute(text("DELETE FROM trust_keys WHERE key_id = :k"), {"k": new.key_id})
+
+
+def test_revoked_key_is_published_and_not_used(ctx, anon, tmp_path):
+    from dataclasses import replace
+
+    from unifiedqr.codes.trust import SigningKey
+
+    key = SigningKey.generate("Throwaway", dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1), 1)
+    key_file = tmp_path / "throwaway.json"
+    import json
+
+    key_file.write_text(json.dumps(key.to_json()))
+    from unifiedqr.services.context import Services
+
+    other = Services(replace(ctx.settings, issuing_key_path=key_file), migrate=False)
+    try:
+        keys.revoke_key(ctx.db, key.key_id)
+        published = TrustList.from_json(anon.trust_list())
+        assert published.keys[key.key_id].revoked
+        other.keys._revoked_cache = (0.0, frozenset())
+        import pytest
+
+        from unifiedqr.errors import ConfigError, NotFound
+
+        with pytest.raises(ConfigError):
+            other.keys.current(dt.datetime.now(dt.UTC))
+        with pytest.raises(NotFound):
+            keys.revoke_key(ctx.db, "nope")
+    finally:
+        other.close()
+        with ctx.db.write() as session:
+            session.execute(text("DELETE FROM trust_keys WHERE key_id = :k"), {"k": key.key_id})
