@@ -126,6 +126,17 @@ def test_no_code_gives_an_empty_list(level: int | None) -> None:
     assert decode_image(_encoded(Image.fromarray(pixels), "PNG")) == []
 
 
+def test_large_jpeg_is_decoded_at_half_size_with_positions_in_the_original() -> None:
+    photo = Image.new("L", (6000, 3000), 230)  # 18 MP
+    photo.paste(Image.open(io.BytesIO(render_png(SAMPLE, scale=20))), (3000, 1000))
+    data = _encoded(photo, "JPEG", quality=85)
+    assert load_gray(data).shape == (1500, 3000)
+    [found] = decode_image(data)
+    assert found.text == SAMPLE
+    x, y = found.position[0]  # the symbol's outer top-left corner, after 4 quiet modules of 20 px
+    assert abs(x - 3080) <= 4 and abs(y - 1080) <= 4
+
+
 def test_huge_image_is_refused_from_its_header(tmp_path: Path) -> None:
     path = tmp_path / "huge.png"
     Image.new("1", (20000, 20000), 1).save(path)  # 400 megapixels, ~50 kB on disk

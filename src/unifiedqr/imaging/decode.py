@@ -41,6 +41,8 @@ MAX_PIXELS: Final = 50_000_000
 #: The cascade works on a copy of at most this many pixels: a 12 MP photo without a code then costs
 #: about 0.5 s instead of 3.5 s; the full-resolution image has already had the plain first try.
 CASCADE_MAX_PIXELS: Final = 4_000_000
+#: JPEGs above this are decoded at a reduced scale (libjpeg's DCT scaling, nearly free).
+JPEG_DRAFT_PIXELS: Final = 16_000_000
 #: Largest accepted file: a 50 MP JPEG from a phone is ~25 MB.
 MAX_FILE_BYTES: Final = 64 * 1024 * 1024
 #: The formats we promise (Pillow's JPEG opener also takes the MPO files many phone cameras write).
@@ -86,10 +88,16 @@ def read_image_bytes(source: bytes | str | os.PathLike[str]) -> bytes:
 
 
 def load_gray(source: bytes | str | os.PathLike[str]) -> Gray:
+    """A grayscale array of a PNG, JPEG or WebP (see :func:`load_scaled`)."""
+    return load_scaled(source)[0]
+
+
+def load_scaled(source: bytes | str | os.PathLike[str]) -> tuple[Gray, float]:
     """A grayscale array of a PNG, JPEG or WebP, with EXIF rotation applied and alpha on white.
 
     The pixel count is checked from the header before any pixel is decoded, so a 20000×20000 image is
-    refused in microseconds without allocating its 400 MB.
+    refused in microseconds without allocating its 400 MB. JPEGs over 16 MP are decoded at half size;
+    the second value is the factor from the array back to the original image's pixels.
     """
     data = read_image_bytes(source)
     with warnings.catch_warnings():
@@ -106,15 +114,19 @@ def load_gray(source: bytes | str | os.PathLike[str]) -> Gray:
         if width < 21 or height < 21:
             raise ImageError(f"image is {width}×{height}, too small to hold a QR code")
         try:
+            if image.format == "JPEG" and width * height > JPEG_DRAFT_PIXELS:
+                # decode at half scale inside libjpeg: a 48 MP photo costs 12 MP of memory and time
+                image.draft("L", (width // 2, height // 2))
             image.load()
             upright: Image.Image = ImageOps.exif_transpose(image)
             if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
                 canvas = Image.new("RGBA", upright.size, (255, 255, 255, 255))
                 upright = Image.alpha_composite(canvas, upright.convert("RGBA"))
             gray: Gray = np.asarray(upright.convert("L"))
+            scale = max(width, height) / max(gray.shape)
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise ImageError(f"damaged or truncated image ({exc})") from None
-    return gray
+    return gray, scale
 
 
 # -- the cascade --------------------------------------------------------------------------------------
@@ -247,11 +259,14 @@ def _working_copy(gray: Gray) -> Gray:
     return np.asarray(_pil(gray).reduce(factor)) if factor > 1 else gray
 
 
-def decode_gray(gray: Gray, *, cascade: bool = True) -> list[Decoded]:
-    """Every QR code in a grayscale image; the cascade runs only if the plain call finds none."""
+def decode_gray(gray: Gray, *, cascade: bool = True, scale: float = 1.0) -> list[Decoded]:
+    """Every QR code in a grayscale image; the cascade runs only if the plain call finds none.
+
+    ``scale`` maps positions back to the original image when ``gray`` was decoded smaller.
+    """
     found = _read(gray, zxingcpp.Binarizer.LocalAverage)
     step = "default"
-    factor = 1.0
+    factor = scale
     if not found and cascade:
         work = _working_copy(gray)
         for name, transform, binarizer in CASCADE:
@@ -259,7 +274,7 @@ def decode_gray(gray: Gray, *, cascade: bool = True) -> list[Decoded]:
             found = _read(variant, binarizer)
             if found:
                 step = name
-                factor = gray.shape[1] / variant.shape[1]
+                factor = scale * gray.shape[1] / variant.shape[1]
                 break
     results: list[Decoded] = []
     seen: set[str] = set()
@@ -277,4 +292,5 @@ def decode_image(data: bytes | str | os.PathLike[str], *, cascade: bool = True) 
 
     Raises :class:`ImageError` (an ``InvalidInput``) for empty, non-image, damaged or oversized input.
     """
-    return decode_gray(load_gray(data), cascade=cascade)
+    gray, scale = load_scaled(data)
+    return decode_gray(gray, cascade=cascade, scale=scale)
