@@ -48,10 +48,18 @@ def _write(path: Path, data: bytes | str) -> None:
     help="Card: colour frame (none = neutral, no rule applies).",
 )
 @click.option(
-    "--ec", type=click.Choice(["L", "M", "Q", "H"], case_sensitive=False), default="M", show_default=True
+    "--ec",
+    type=click.Choice(["L", "M", "Q", "H"], case_sensitive=False),
+    default="M",
+    show_default=True,
+    help="Error-correction level: H survives more damage, M keeps the symbol smaller.",
 )
 @click.option("--scale", type=click.IntRange(1, 64), help="Pixels per module (PNG).")
-@click.option("--size-mm", type=click.FloatRange(5, 1000), help="Symbol side in millimetres (PNG, SVG, PDF).")
+@click.option(
+    "--size-mm",
+    type=click.FloatRange(5, 1000),
+    help="Symbol side in mm (PNG, SVG, PDF; a card is always >= 50 mm).",
+)
 @click.option("--dpi", type=click.IntRange(50, 1200), default=300, show_default=True, help="For print sizes.")
 def render_cmd(
     payload: str,
