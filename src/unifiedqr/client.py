@@ -198,3 +198,61 @@ class Client:
     def declarations(self, qid: str, kind: str | None = None) -> list[dict[str, Any]]:
         params = {"kind": kind} if kind else None
         return list(self._json("GET", f"/people/{qid}/declarations", params=params)["declarations"])
+
+    # -- venues and check-ins ---------------------------------------------------------------------
+    def register_venue(self, **fields: Any) -> dict[str, Any]:
+        """POST /venues; the result has ``venue_id``, ``code`` and ``entrances``."""
+        return dict(self._json("POST", "/venues", json={k: v for k, v in fields.items() if v is not None}))
+
+    def venues(self) -> list[dict[str, Any]]:
+        return list(self._json("GET", "/venues")["venues"])
+
+    def venue(self, venue_id: str) -> dict[str, Any]:
+        return dict(self._json("GET", f"/venues/{venue_id}"))
+
+    def add_entrance(self, venue_id: str, name: str) -> dict[str, Any]:
+        return dict(self._json("POST", f"/venues/{venue_id}/entrances", json={"name": name}))
+
+    def venue_staff(self, venue_id: str) -> list[dict[str, Any]]:
+        return list(self._json("GET", f"/venues/{venue_id}/staff")["staff"])
+
+    def add_venue_staff(self, venue_id: str, name: str, username: str, password: str) -> dict[str, Any]:
+        body = {"name": name, "username": username, "password": password}
+        return dict(self._json("POST", f"/venues/{venue_id}/staff", json=body))
+
+    def remove_venue_staff(self, venue_id: str, account_id: str) -> None:
+        self._json("DELETE", f"/venues/{venue_id}/staff/{account_id}")
+
+    def withdraw_venue_code(self, venue_id: str) -> dict[str, Any]:
+        return dict(self._json("POST", f"/venues/{venue_id}/code/withdraw"))
+
+    def venue_poster(self, venue_id: str, fmt: str = "pdf") -> bytes:
+        response = self.raw("GET", f"/venues/{venue_id}/poster", params={"format": fmt})
+        _raise_for(response)
+        return response.content
+
+    def scan(self, venue_id: str, text: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Venue scans citizen: ``text`` (what the scanner read) or ``phone=``; ``direction``, ``at``..."""
+        body = {k: v for k, v in {"text": text, **fields}.items() if v is not None}
+        return dict(self._json("POST", f"/venues/{venue_id}/scans", json=body))
+
+    def checkin(self, venue_code: str, qid: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Citizen scans venue (a platform passes the person's ``qid``)."""
+        body = {k: v for k, v in {"venue_code": venue_code, "qid": qid, **fields}.items() if v is not None}
+        return dict(self._json("POST", "/checkins", json=body))
+
+    def upload_scans(
+        self, venue_id: str, device_id: str, scans: list[dict[str, Any]], **fields: Any
+    ) -> dict[str, Any]:
+        """POST /scan-batches: per-item results; safe to repeat (idempotency keys)."""
+        body = {"venue_id": venue_id, "device_id": device_id, "scans": scans, **fields}
+        return dict(self._json("POST", "/scan-batches", json=body))
+
+    def visits(
+        self, venue_id: str, date: str | None = None, entrance_id: str | None = None
+    ) -> dict[str, Any]:
+        params = {k: v for k, v in {"date": date, "entrance_id": entrance_id}.items() if v}
+        return dict(self._json("GET", f"/venues/{venue_id}/visits", params=params))
+
+    def hourly_counts(self, venue_id: str, date: str | None = None) -> dict[str, Any]:
+        return dict(self._json("GET", f"/venues/{venue_id}/counts", params={"date": date} if date else None))

@@ -25,7 +25,11 @@ ROUTER_MODULES: list[str] = [
     "unifiedqr.api.routers.accounts",
     "unifiedqr.api.routers.people",
     "unifiedqr.api.routers.declarations",
+    "unifiedqr.api.routers.venues",
+    "unifiedqr.api.routers.checkins",
 ]
+#: Server-rendered pages, mounted at the root (the venue code's URL is ``/v/<id>/<signature>``).
+PAGE_MODULES: list[str] = ["unifiedqr.web.pages"]
 
 
 def create_app(ctx: Services) -> FastAPI:
@@ -52,6 +56,8 @@ def create_app(ctx: Services) -> FastAPI:
         module = importlib.import_module(name)
         app.include_router(module.router, prefix=API_PREFIX)
         limits.update(getattr(module, "BODY_LIMITS", {}))
+    for name in PAGE_MODULES:
+        app.include_router(importlib.import_module(name).router)
     problems.install(app)
     app.add_middleware(problems.BodyLimit, default=ctx.settings.max_body_bytes, limits=limits)
     return app

@@ -31,6 +31,8 @@ COMMANDS: dict[str, str] = {
     "db": "unifiedqr.cli.platform:db_group",
     "login": "unifiedqr.cli.platform:login_cmd",
     "demo": "unifiedqr.cli.demo:demo_cmd",
+    "venue": "unifiedqr.cli.venues:venue_group",
+    "checkin": "unifiedqr.cli.venues:checkin_cmd",
 }
 
 

@@ -59,12 +59,29 @@ class Permission(enum.StrEnum):
     PLATFORM_DECLARATIONS_SUBMIT = "platform:declarations:submit"
     PLATFORM_DECLARATIONS_READ = "platform:declarations:read"
     ANY_DECLARATIONS_READ = "any:declarations:read"
+    # venues (issue 6): "venue" scope = the venues the account owns or staffs
+    VENUES_REGISTER = "self:venues:register"
+    ANY_VENUES_MANAGE = "any:venues:manage"
+    VENUE_MANAGE = "venue:venues:manage"
+    VENUE_READ = "venue:venues:read"
+    VENUE_SCANS_SUBMIT = "venue:scans:submit"
+    VENUE_VISITS_READ = "venue:visits:read"
+    SELF_CHECKINS_SUBMIT = "self:checkins:submit"
+    PLATFORM_CHECKINS_SUBMIT = "platform:checkins:submit"
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(
-        {P.ACCOUNTS_MANAGE, P.PLATFORMS_MANAGE, P.KEYS_MANAGE, P.ANY_PEOPLE_READ, P.ANY_PEOPLE_CORRECT}
+        {
+            P.ACCOUNTS_MANAGE,
+            P.PLATFORMS_MANAGE,
+            P.KEYS_MANAGE,
+            P.ANY_PEOPLE_READ,
+            P.ANY_PEOPLE_CORRECT,
+            P.VENUES_REGISTER,
+            P.ANY_VENUES_MANAGE,
+        }
     ),
     Role.PLATFORM: frozenset(
         {
@@ -74,12 +91,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PLATFORM_PEOPLE_CORRECT,
             P.PLATFORM_DECLARATIONS_SUBMIT,
             P.PLATFORM_DECLARATIONS_READ,
+            P.PLATFORM_CHECKINS_SUBMIT,
         }
     ),
-    Role.VENUE_OWNER: frozenset(),
-    Role.VENUE_STAFF: frozenset(),
+    Role.VENUE_OWNER: frozenset(
+        {P.VENUES_REGISTER, P.VENUE_MANAGE, P.VENUE_READ, P.VENUE_SCANS_SUBMIT, P.VENUE_VISITS_READ}
+    ),
+    Role.VENUE_STAFF: frozenset({P.VENUE_READ, P.VENUE_SCANS_SUBMIT}),
     Role.HEALTH_OFFICIAL: frozenset({P.ANY_PEOPLE_READ, P.ANY_DECLARATIONS_READ}),
-    Role.CITIZEN: frozenset({P.SELF_PEOPLE_READ, P.SELF_DECLARATIONS_SUBMIT, P.SELF_DECLARATIONS_READ}),
+    Role.CITIZEN: frozenset(
+        {P.SELF_PEOPLE_READ, P.SELF_DECLARATIONS_SUBMIT, P.SELF_DECLARATIONS_READ, P.SELF_CHECKINS_SUBMIT}
+    ),
 }
 
 

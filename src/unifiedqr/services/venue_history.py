@@ -1,0 +1,166 @@
+"""The owner's history view: visits per day and entrance with masked names and phones, counts per hour.
+
+Visits are derived here from the stored events with :mod:`unifiedqr.services.visits` (never
+stored), so a late offline upload or a changed rule shows up correctly. Two queries per day view:
+the venue's events of the local day (index ``venue_id, occurred_at``), then the same visitors'
+check-ins elsewhere that day (index ``person_key, occurred_at``) to close visits without a
+check-out. The owner sees only the masked name and phone written at ingest (spec §6 and §9); the
+read is audited once per view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+
+from unifiedqr.errors import InvalidInput, NotFound
+from unifiedqr.services.auth import Permission, Principal
+from unifiedqr.services.checkins import EVENTS, chunks
+from unifiedqr.services.context import Services
+from unifiedqr.services.venues import VenueInfo, runtime, venue_for
+from unifiedqr.services.visits import IN, Scan, Visit, derive_visits, directions
+from unifiedqr.store.models import AuditEvent
+
+
+def parse_day(text: str | None, ctx: Services) -> dt.date:
+    rules = runtime(ctx).config.rules
+    if text is None:
+        return rules.local_day(ctx.now())
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise InvalidInput("date", "must be a date written YYYY-MM-DD") from None
+
+
+def _day_scans(
+    ctx: Services, info: VenueInfo, day: dt.date
+) -> tuple[dict[bytes, list[Scan]], dict[bytes, list[dt.datetime]]]:
+    rules = runtime(ctx).config.rules
+    start, end = rules.day_bounds(day)
+    per_person: dict[bytes, list[Scan]] = defaultdict(list)
+    elsewhere: dict[bytes, list[dt.datetime]] = defaultdict(list)
+    with ctx.db.read() as session:
+        conn = session.connection()
+        rows = conn.execute(
+            select(
+                EVENTS.c.person_key,
+                EVENTS.c.occurred_at,
+                EVENTS.c.explicit,
+                EVENTS.c.entrance_id,
+                EVENTS.c.name_masked,
+                EVENTS.c.phone_masked,
+                EVENTS.c.code_kind,
+                EVENTS.c.verification,
+            )
+            .where(EVENTS.c.venue_id == info.id, EVENTS.c.occurred_at >= start, EVENTS.c.occurred_at < end)
+            .order_by(EVENTS.c.occurred_at, EVENTS.c.id)
+        ).all()
+        for r in rows:
+            per_person[r.person_key].append(Scan(r.occurred_at, r.explicit, r.entrance_id, r))
+        for part in chunks(sorted(per_person)):
+            others = conn.execute(
+                select(EVENTS.c.person_key, EVENTS.c.occurred_at).where(
+                    EVENTS.c.person_key.in_(part),
+                    EVENTS.c.venue_id != info.id,
+                    EVENTS.c.direction == IN,
+                    EVENTS.c.occurred_at >= start,
+                    EVENTS.c.occurred_at < end,
+                )
+            )
+            for o in others:
+                elsewhere[o.person_key].append(o.occurred_at)
+    for times in elsewhere.values():
+        times.sort()
+    return per_person, elsewhere
+
+
+def _visits(ctx: Services, info: VenueInfo, day: dt.date) -> list[Visit]:
+    rules = runtime(ctx).config.rules
+    per_person, elsewhere = _day_scans(ctx, info, day)
+    now = ctx.now()
+    visits: list[Visit] = []
+    for key, scans in per_person.items():
+        visits.extend(derive_visits(scans, rules, info.stay(rules), now, elsewhere.get(key, ())))
+    return visits
+
+
+def _audit(ctx: Services, principal: Principal, info: VenueInfo, what: str, day: dt.date) -> None:
+    with ctx.db.write() as session:
+        session.add(
+            AuditEvent(
+                account_id=principal.account_id,
+                role=principal.role.value,
+                action=what,
+                person_id=None,
+                detail=f"venue {info.public_id} day {day.isoformat()} (masked)",
+            )
+        )
+
+
+def visits(
+    ctx: Services, principal: Principal, venue_id: str, day: dt.date, entrance_id: str | None = None
+) -> dict[str, Any]:
+    """The day's visits at the venue (optionally of one entrance), masked, in check-in order."""
+    info = venue_for(ctx, principal, venue_id, Permission.VENUE_VISITS_READ)
+    entrance_row = None
+    if entrance_id is not None:
+        found = info.entrances.get(entrance_id)
+        if found is None:
+            raise NotFound("entrance_id", "no such entrance at this venue")
+        entrance_row = found[0]
+    names = info.entrance_names
+
+    def entrance(scan: Scan | None) -> str | None:
+        found = names.get(scan.entrance_id) if scan is not None and scan.entrance_id is not None else None
+        return found[0] if found else None
+
+    out = []
+    for visit in _visits(ctx, info, day):
+        first = visit.checked_in or visit.checked_out
+        assert first is not None
+        if entrance_row is not None and entrance_row not in {
+            s.entrance_id for s in (visit.checked_in, visit.checked_out) if s is not None
+        }:
+            continue
+        row = first.ref
+        out.append(
+            {
+                "visitor": {"name": row.name_masked, "phone": row.phone_masked},
+                "code_kind": row.code_kind,
+                "verification": row.verification,
+                "checked_in_at": visit.checked_in.at.isoformat() if visit.checked_in else None,
+                "entrance_in": entrance(visit.checked_in),
+                "checked_out_at": visit.closed_at.isoformat() if visit.closed_at else None,
+                "entrance_out": entrance(visit.checked_out),
+                "closed_by": visit.closed_by,
+            }
+        )
+    out.sort(key=lambda v: v["checked_in_at"] or v["checked_out_at"] or "")
+    _audit(ctx, principal, info, "venue.visits.read", day)
+    return {"venue_id": info.public_id, "date": day.isoformat(), "entrance_id": entrance_id, "visits": out}
+
+
+def hourly_counts(ctx: Services, principal: Principal, venue_id: str, day: dt.date) -> dict[str, Any]:
+    """Check-ins and check-outs per local hour (duplicates not counted), and visitors present."""
+    info = venue_for(ctx, principal, venue_id, Permission.VENUE_VISITS_READ)
+    rules = runtime(ctx).config.rules
+    per_person, _ = _day_scans(ctx, info, day)
+    ins, outs = [0] * 24, [0] * 24
+    for scans in per_person.values():
+        for scan, direction in zip(scans, directions(scans, rules), strict=True):
+            hour = (scan.at + rules.offset).hour
+            if direction == IN:
+                ins[hour] += 1
+            elif direction != "duplicate":
+                outs[hour] += 1
+    return {
+        "venue_id": info.public_id,
+        "date": day.isoformat(),
+        "utc_offset_minutes": rules.utc_offset_minutes,
+        "hours": [{"hour": h, "check_ins": ins[h], "check_outs": outs[h]} for h in range(24)],
+        "total_check_ins": sum(ins),
+        "total_check_outs": sum(outs),
+    }

@@ -1,0 +1,214 @@
+"""Visit semantics, pure: direction inference, duplicate suppression and closing open visits.
+
+Why pure (no database, no clock): the same rules run at ingest (to answer "check-in" or
+"check-out" to the scanner) and on reading (to derive visits from stored events, which is what
+makes late offline uploads come out right), and both must agree. Events are stored; visits are
+always derived, so a rule change applies to history too.
+
+The rules (spec §6; every number configurable, see :meth:`VisitRules.from_env`):
+
+- a scan with an explicit direction is that direction; without one, it toggles: ``in`` when the
+  person has no open visit at this venue *today*, ``out`` when they have;
+- a scan of the same person within ``duplicate_seconds`` of their previous counted scan at the
+  venue is a duplicate (one event), unless it explicitly asks for the other direction;
+- a visit without a check-out closes at the earliest of: the person's next check-in at another
+  venue, the venue type's default stay, the end of the local day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from unifiedqr.errors import ConfigError
+
+VENUE_TYPES = ("shop", "restaurant", "office", "school", "market", "hospital", "transport", "other")
+IN, OUT, DUPLICATE = "in", "out", "duplicate"
+DEFAULT_STAYS = {
+    "shop": 30,
+    "restaurant": 90,
+    "office": 540,
+    "school": 480,
+    "market": 60,
+    "hospital": 240,
+    "transport": 120,
+    "other": 120,
+}
+
+
+def _stays() -> dict[str, int]:
+    return dict(DEFAULT_STAYS)
+
+
+@dataclass(frozen=True)
+class VisitRules:
+    """The configurable numbers; one documented default each (docs/venues.md)."""
+
+    duplicate_seconds: int = 60
+    utc_offset_minutes: int = 7 * 60  # Vietnam: the "day" is the local day
+    stay_minutes: Mapping[str, int] = field(default_factory=_stays)
+    close_at_next_check_in: bool = True
+    future_tolerance_seconds: int = 300
+    skew_tolerance_seconds: int = 120
+    max_age_days: int = 30
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> VisitRules:
+        env = os.environ if environ is None else environ
+
+        def number(name: str, default: int, minimum: int = 0) -> int:
+            text = (env.get("UNIFIEDQR_VISIT_" + name) or "").strip()
+            if not text:
+                return default
+            try:
+                value = int(text)
+            except ValueError:
+                raise ConfigError(f"UNIFIEDQR_VISIT_{name} must be an integer, got {text!r}") from None
+            if value < minimum:
+                raise ConfigError(f"UNIFIEDQR_VISIT_{name} must be at least {minimum}")
+            return value
+
+        stays = _stays()
+        for item in (env.get("UNIFIEDQR_VISIT_STAY_MINUTES") or "").split(","):
+            kind, sep, minutes = item.strip().partition("=")
+            if not item.strip():
+                continue
+            if not sep or kind not in stays or not minutes.strip().isdigit():
+                raise ConfigError(
+                    "UNIFIEDQR_VISIT_STAY_MINUTES is type=minutes,... (e.g. shop=30,office=540)"
+                )
+            stays[kind] = int(minutes)
+        return cls(
+            duplicate_seconds=number("DUPLICATE_SECONDS", 60),
+            utc_offset_minutes=number("UTC_OFFSET_MINUTES", 420, -14 * 60),
+            stay_minutes=stays,
+            close_at_next_check_in=number("CLOSE_AT_NEXT_CHECK_IN", 1) != 0,
+            future_tolerance_seconds=number("FUTURE_TOLERANCE_SECONDS", 300),
+            skew_tolerance_seconds=number("SKEW_TOLERANCE_SECONDS", 120),
+            max_age_days=number("MAX_AGE_DAYS", 30, 1),
+        )
+
+    @property
+    def offset(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.utc_offset_minutes)
+
+    def local_day(self, at: dt.datetime) -> dt.date:
+        return (at.astimezone(dt.UTC) + self.offset).date()
+
+    def day_bounds(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """``[start, end)`` of a local day, in UTC."""
+        start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) - self.offset
+        return start, start + dt.timedelta(days=1)
+
+    def stay(self, venue_kind: str, override_minutes: int | None = None) -> dt.timedelta:
+        minutes = override_minutes if override_minutes else self.stay_minutes.get(venue_kind, 120)
+        return dt.timedelta(minutes=minutes)
+
+
+class Scan(NamedTuple):
+    """One stored or incoming event of one person at one venue (``ref`` is the caller's handle)."""
+
+    at: dt.datetime
+    explicit: str | None = None
+    entrance_id: int | None = None
+    ref: Any = None
+
+
+class Tracker:
+    """The toggle/duplicate state machine of one person at one venue, fed in time order."""
+
+    __slots__ = ("_day", "_last_at", "_last_direction", "_open", "rules")
+
+    def __init__(self, rules: VisitRules) -> None:
+        self.rules = rules
+        self._day: dt.date | None = None
+        self._open = False
+        self._last_at: dt.datetime | None = None
+        self._last_direction: str | None = None
+
+    def step(self, at: dt.datetime, explicit: str | None) -> str:
+        day = self.rules.local_day(at)
+        if day != self._day:
+            self._day, self._open, self._last_at, self._last_direction = day, False, None, None
+        if (
+            self._last_at is not None
+            and abs((at - self._last_at).total_seconds()) < self.rules.duplicate_seconds
+            and (explicit is None or explicit == self._last_direction)
+        ):
+            return DUPLICATE
+        direction = explicit or (OUT if self._open else IN)
+        self._open = direction == IN
+        self._last_at, self._last_direction = at, direction
+        return direction
+
+
+def directions(scans: Sequence[Scan], rules: VisitRules) -> list[str]:
+    """The direction of every scan of one person at one venue (``scans`` in time order)."""
+    tracker = Tracker(rules)
+    return [tracker.step(scan.at, scan.explicit) for scan in scans]
+
+
+@dataclass
+class Visit:
+    """A derived visit; ``closed_by`` says how it ended (None while it is still open)."""
+
+    checked_in: Scan | None
+    checked_out: Scan | None = None
+    closed_at: dt.datetime | None = None
+    closed_by: str | None = None
+
+    @property
+    def started_at(self) -> dt.datetime | None:
+        return self.checked_in.at if self.checked_in else None
+
+
+def derive_visits(
+    scans: Sequence[Scan],
+    rules: VisitRules,
+    stay: dt.timedelta,
+    now: dt.datetime,
+    elsewhere: Sequence[dt.datetime] = (),
+) -> list[Visit]:
+    """Visits of one person at one venue from their scans (time order).
+
+    ``elsewhere``: the times of the person's check-ins at *other* venues (sorted), used to close a
+    visit that has no check-out. A visit whose every closing time lies after ``now`` stays open.
+    """
+    visits: list[Visit] = []
+    current: Visit | None = None
+    for scan, direction in zip(scans, directions(scans, rules), strict=True):
+        if direction == DUPLICATE:
+            continue
+        if current is not None and rules.local_day(scan.at) != rules.local_day(current.checked_in.at):  # type: ignore[union-attr]
+            _close_open(current, rules, stay, now, elsewhere)
+            current = None
+        if direction == IN:
+            if current is not None:
+                current.closed_at, current.closed_by = scan.at, "reentry"
+            current = Visit(scan)
+            visits.append(current)
+        elif current is not None:
+            current.checked_out, current.closed_at, current.closed_by = scan, scan.at, "check_out"
+            current = None
+        else:
+            visits.append(Visit(None, scan, scan.at, "check_out"))
+    if current is not None:
+        _close_open(current, rules, stay, now, elsewhere)
+    return visits
+
+
+def _close_open(
+    visit: Visit, rules: VisitRules, stay: dt.timedelta, now: dt.datetime, elsewhere: Sequence[dt.datetime]
+) -> None:
+    start = visit.checked_in.at  # type: ignore[union-attr]
+    candidates = [(start + stay, "default_stay"), (rules.day_bounds(rules.local_day(start))[1], "end_of_day")]
+    if rules.close_at_next_check_in:
+        later = [t for t in elsewhere if t > start]
+        if later:
+            candidates.append((min(later), "next_check_in_elsewhere"))
+    at, reason = min(candidates, key=lambda c: c[0])
+    if at <= now:
+        visit.closed_at, visit.closed_by = at, reason

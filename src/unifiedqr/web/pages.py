@@ -1,0 +1,109 @@
+"""The check-in page at a venue code's URL: ``/v/<venue id>/<signature>``.
+
+A phone's plain camera opens this URL; the page checks the code exactly as an offline verifier
+would (a withdrawn or forged poster says so by name), then offers a one-field form: the person's
+personal code text (a USB scanner types it and presses Enter) or a phone number for people
+without a code, like the national web declaration did. The full pages come with a later issue;
+this one is deliberately plain HTML that works on any phone without JavaScript.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+from importlib import resources
+from string import Template
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from unifiedqr.api.deps import services
+from unifiedqr.errors import InvalidInput
+from unifiedqr.services import checkins
+from unifiedqr.services.context import Services
+from unifiedqr.services.venues import ScanRejected, VenueInfo, resolve_code, runtime
+
+router = APIRouter(include_in_schema=False)
+
+_FORM = """<form method="post">
+<label for="code">Mã QR cá nhân / Personal code</label>
+<textarea id="code" name="code" rows="3" autofocus autocomplete="off"></textarea>
+<label for="phone">hoặc số điện thoại / or phone number</label>
+<input id="phone" name="phone" inputmode="tel" autocomplete="tel" maxlength="20">
+<button type="submit">Khai báo vào/ra · Check in/out</button>
+</form>"""
+
+
+@lru_cache(maxsize=1)
+def _template() -> Template:
+    return Template(resources.files("unifiedqr.web").joinpath("templates/checkin.html").read_text("utf-8"))
+
+
+def _page(status: int, heading: str, address: str = "", message: str = "", form: str = "") -> HTMLResponse:
+    body = _template().substitute(
+        title=html.escape(heading),
+        heading=html.escape(heading),
+        address=html.escape(address),
+        message=message,
+        form=form,
+        footer="check-in",
+    )
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _box(kind: str, text: str) -> str:
+    return f'<div class="box {kind}">{html.escape(text)}</div>'
+
+
+def _venue(ctx: Services, venue_id: str, signature: str) -> VenueInfo | HTMLResponse:
+    info = runtime(ctx).venue(venue_id)
+    if info is None:
+        return _page(404, "Mã không hợp lệ · Unknown venue", message=_box("bad", "unknown_venue"))
+    try:
+        return resolve_code(ctx, f"{info.code_base_url}/v/{venue_id}/{signature}", ctx.now())
+    except ScanRejected as exc:
+        return _page(422, "Mã không hợp lệ · Invalid venue code", message=_box("bad", exc.reason))
+
+
+def _address(info: VenueInfo) -> str:
+    province, district, commune, street = info.address
+    return f"{street}, {commune}, {district}, {province}"
+
+
+@router.get("/v/{venue_id}/{signature}", response_class=HTMLResponse)
+def checkin_page(venue_id: str, signature: str, ctx: Services = Depends(services)) -> HTMLResponse:
+    found = _venue(ctx, venue_id, signature)
+    if isinstance(found, HTMLResponse):
+        return found
+    return _page(200, found.name, _address(found), form=_FORM)
+
+
+@router.post("/v/{venue_id}/{signature}", response_class=HTMLResponse)
+async def checkin_submit(
+    venue_id: str, signature: str, request: Request, ctx: Services = Depends(services)
+) -> HTMLResponse:
+    form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+    text = (form.get("code") or [""])[0].strip() or None
+    phone = (form.get("phone") or [""])[0].strip() or None
+    return await run_in_threadpool(_submit, ctx, venue_id, signature, text, phone)
+
+
+def _submit(
+    ctx: Services, venue_id: str, signature: str, text: str | None, phone: str | None
+) -> HTMLResponse:
+    found = _venue(ctx, venue_id, signature)
+    if isinstance(found, HTMLResponse):
+        return found
+    try:
+        result = checkins.web_checkin(ctx, found, text, phone)
+    except InvalidInput as exc:
+        return _page(422, found.name, _address(found), _box("bad", exc.reason), _FORM)
+    word = {"in": "Đã vào · Checked in", "out": "Đã ra · Checked out"}.get(
+        result["direction"], "Đã ghi · Already recorded"
+    )
+    who = result["visitor"]["name"] or result["visitor"]["phone"] or ""
+    when = result["occurred_at"][11:16]
+    kind = "ok" if result["colour"] == "green" else "warn" if result["colour"] == "yellow" else "bad"
+    return _page(201, found.name, _address(found), _box(kind, f"{word}: {who} ({when} UTC)"), _FORM)
