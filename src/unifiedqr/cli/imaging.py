@@ -168,7 +168,7 @@ def scan_cmd(images: tuple[Path, ...], as_json: bool, no_cascade: bool) -> None:
             failures += 1
             continue
         for item in found:
-            row = {"file": str(path), "text": item.text, "kind": item.kind}
+            row = {"file": str(path), **item.to_json()}
             results.append(row)
             if not as_json:
                 click.echo(f"{path}\t{item.kind}\t{item.text}")

@@ -67,6 +67,7 @@ class Decoded:
     step: str = "default"
 
     def to_json(self) -> dict[str, str]:
+        """The fields the CLI's ``scan --json`` and the HTTP edge print (positions stay internal)."""
         return {"text": self.text, "kind": self.kind}
 
 

@@ -111,14 +111,6 @@ def to_gray(matrix: BoolMatrix, scale: int) -> npt.NDArray[np.uint8]:
     return np.repeat(np.repeat(light, scale, axis=0), scale, axis=1)
 
 
-def symbol_image(
-    text: str, *, scale: int | None = None, ec: str = "M", border: int = MIN_BORDER
-) -> Image.Image:
-    """The symbol as a Pillow 1-bit image (used by PNG output and the card layout)."""
-    matrix = padded(encode(text, ec=ec), border)
-    return Image.fromarray(to_gray(matrix, DEFAULT_SCALE if scale is None else scale)).convert("1")
-
-
 def png_bytes(image: Image.Image, dpi: int | None = None) -> bytes:
     """Encode as PNG; ``dpi`` is written into the pHYs chunk so print size survives the file."""
     out = io.BytesIO()
