@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from unifiedqr.imaging import ImageError, decode_image, render_png
@@ -17,6 +19,7 @@ from unifiedqr.imaging.decode import MAX_PIXELS, decode_gray, load_gray
 from .conftest import SAMPLE, raw_read
 
 COUNT = 30
+FUZZ_FORMATS = ("PNG", "JPEG", "WEBP")
 #: Minimum share read per category (measured 2026-11 on this corpus: see docs/imaging.md); the raw
 #: zxing-cpp call alone reads 12/30 blur, 19/30 low contrast, 20/30 noise, 22/30 small, 23/30 screen.
 MINIMUM = {
@@ -178,3 +181,28 @@ def test_directory_and_missing_file(tmp_path: Path) -> None:
         decode_image(tmp_path)
     with pytest.raises(FileNotFoundError):
         decode_image(tmp_path / "missing.png")
+
+
+_VALID = {
+    fmt: _encoded(Image.open(io.BytesIO(render_png(SAMPLE, scale=2))).convert("L"), fmt)
+    for fmt in FUZZ_FORMATS
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(FUZZ_FORMATS),
+    st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=8),
+    st.integers(0, 10_000),
+)
+def test_damaged_files_never_crash(fmt: str, flips: list[tuple[int, int]], cut: int) -> None:
+    """Flipped bytes and cut files give codes, no codes or an ImageError: never another exception."""
+    data = bytearray(_VALID[fmt])
+    for offset, value in flips:
+        data[offset % len(data)] = value
+    data = data[: max(1, len(data) - cut)]
+    try:
+        found = decode_image(bytes(data))
+    except ImageError:
+        return
+    assert all(d.text == SAMPLE for d in found)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import struct
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,11 @@ MAX_FILE_BYTES: Final = 64 * 1024 * 1024
 #: The formats we promise (Pillow's JPEG opener also takes the MPO files many phone cameras write).
 FORMATS: Final = ("PNG", "JPEG", "WEBP")
 IMAGE_SUFFIXES: Final = (".png", ".jpg", ".jpeg", ".webp")
+
+
+#: What Pillow's decoders raise on hostile or broken files (found by fuzzing flipped and cut bytes);
+#: each becomes an ImageError naming the file as damaged, never a crash of the caller.
+_DAMAGED: Final = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, struct.error)
 
 
 class ImageError(InvalidInput):
@@ -109,6 +115,8 @@ def load_scaled(source: bytes | str | os.PathLike[str]) -> tuple[Gray, float]:
             raise ImageError(f"image has more than {MAX_PIXELS} pixels") from None
         except UnidentifiedImageError:
             raise ImageError("not a PNG, JPEG or WebP image") from None
+        except _DAMAGED as exc:  # a recognised header with broken contents
+            raise ImageError(f"damaged image ({exc})") from None
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise ImageError(f"image is {width}×{height}, more than {MAX_PIXELS} pixels")
@@ -125,7 +133,7 @@ def load_scaled(source: bytes | str | os.PathLike[str]) -> tuple[Gray, float]:
                 upright = Image.alpha_composite(canvas, upright.convert("RGBA"))
             gray: Gray = np.asarray(upright.convert("L"))
             scale = max(width, height) / max(gray.shape)
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        except _DAMAGED as exc:
             raise ImageError(f"damaged or truncated image ({exc})") from None
     return gray, scale
 
