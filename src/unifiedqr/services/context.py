@@ -20,6 +20,7 @@ from unifiedqr.services.auth import API_KEY_PREFIX, TOKEN_PREFIX, Principal, pri
 from unifiedqr.services.keys import IssuingKeys
 from unifiedqr.store import db as store_db
 from unifiedqr.store.crypto import Vault
+from unifiedqr.store.fastpath import FastPath
 from unifiedqr.store.models import Account, ApiKey
 
 
@@ -39,6 +40,7 @@ class Services:
         self.settings = settings
         self.db = store_db.Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         self.vault = Vault(settings.at_rest_key)
+        self.fast = FastPath(self.db.dialect)
         self.keys = IssuingKeys(settings.issuing_key_path, self.db, settings.key_reload_seconds)
         self._key_cache: dict[bytes, tuple[float, Principal]] = {}
         self._cache_lock = threading.Lock()

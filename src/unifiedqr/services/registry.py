@@ -20,8 +20,9 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -178,10 +179,8 @@ def register(ctx: Services, principal: Principal, reg: Registration) -> Issued:
 def _register_once(
     ctx: Services, session: Session, principal: Principal, clean: _Clean, hashes: list[bytes]
 ) -> Issued:
-    found = session.execute(
-        select(PersonDocument.doc_hash, PersonDocument.person_id).where(PersonDocument.doc_hash.in_(hashes))
-    ).all()
-    person_ids = {row.person_id for row in found}
+    found = ctx.fast.find_documents(session, hashes)
+    person_ids = {person_id for _, person_id in found}
     if len(person_ids) > 1:
         raise Conflict("document_number", "does not match an existing registration")
     now = ctx.now()
@@ -190,7 +189,7 @@ def _register_once(
         assert person is not None
         if person.full_name != clean.full_name or person.birth_date != clean.birth_date:
             raise Conflict("document_number", "does not match an existing registration")
-        known = {row.doc_hash for row in found}
+        known = {digest for digest, _ in found}
         upgrade = False
         for doc, digest in zip(clean.docs, hashes, strict=True):
             if digest not in known:
@@ -233,27 +232,38 @@ def _register_once(
         proxy_qid=proxy.qid if proxy else None,
     )
     text, key_id, revocation_id = _sign(ctx, code, now)
-    person = Person(
-        qid=qid,
-        full_name=clean.full_name,
-        birth_date=clean.birth_date,
-        gender=clean.gender.value,
-        phone_hash=ctx.vault.lookup_hash("phone", clean.phone) if clean.phone else None,
-        phone_enc=ctx.vault.encrypt_optional("people.phone", clean.phone),
-        insurance_enc=ctx.vault.encrypt_optional("people.insurance", clean.insurance),
-        proxy_person_id=proxy.id if proxy else None,
-        household_id=proxy.household_id if proxy else None,
-        code_enc=ctx.vault.encrypt("people.code", text),
-        code_key_id=key_id,
-        code_revocation_id=revocation_id,
-        created_at=now,
-        updated_at=now,
+    fast = ctx.fast
+    person_id = fast.insert_person(
+        session,
+        {
+            "qid": qid,
+            "full_name": clean.full_name,
+            "birth_date": clean.birth_date,
+            "gender": clean.gender.value,
+            "phone_hash": ctx.vault.lookup_hash("phone", clean.phone) if clean.phone else None,
+            "phone_enc": ctx.vault.encrypt_optional("people.phone", clean.phone),
+            "insurance_enc": ctx.vault.encrypt_optional("people.insurance", clean.insurance),
+            "proxy_person_id": proxy.id if proxy else None,
+            "household_id": proxy.household_id if proxy else None,
+            "code_enc": ctx.vault.encrypt("people.code", text),
+            "code_key_id": key_id,
+            "code_revocation_id": revocation_id,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
-    session.add(person)
-    session.flush()
     for doc, digest in zip(clean.docs, hashes, strict=True):
-        session.add(_document_row(ctx, person.id, doc, digest))
-    session.add(PersonPlatform(person_id=person.id, account_id=principal.account_id, created_at=now))
+        fast.insert_document(
+            session,
+            {
+                "person_id": person_id,
+                "kind": doc.kind,
+                "doc_hash": digest,
+                "doc_enc": ctx.vault.encrypt("person_documents.doc", doc.key),
+                "created_at": now,
+            },
+        )
+    fast.insert_link(session, person_id, principal.account_id, now)
     return Issued(qid, text, True)
 
 
@@ -305,6 +315,45 @@ def register_from_cccd(
 # ---------------------------------------------------------------------------------------------------
 # Scope: who may see whom
 # ---------------------------------------------------------------------------------------------------
+def _scoped(
+    session: Session,
+    principal: Principal,
+    qid: str,
+    columns: tuple[Any, ...],
+    *,
+    field: str,
+    any_perm: Permission | None,
+    platform_perm: Permission,
+    self_perm: Permission,
+) -> Select[Any]:
+    """``SELECT columns`` of the person ``qid``, restricted to the principal's scope."""
+    everyone = any_perm is not None and principal.can(any_perm)
+    if not everyone:
+        principal.require(platform_perm, self_perm)
+    if not isinstance(qid, str) or not _QID.fullmatch(qid):
+        raise NotFound(field, "no such person")
+    query = select(*columns).where(Person.qid == qid)
+    if not everyone and principal.can(platform_perm):
+        query = query.join(PersonPlatform, PersonPlatform.person_id == Person.id).where(
+            PersonPlatform.account_id == principal.account_id
+        )
+    elif not everyone:
+        me = (
+            session.execute(
+                select(Person.id, Person.household_id).where(Person.id == principal.person_id)
+            ).first()
+            if principal.person_id
+            else None
+        )
+        if me is None:
+            raise NotFound(field, "no such person")
+        conditions = [Person.id == me.id, Person.proxy_person_id == me.id]
+        if me.household_id is not None:
+            conditions.append(Person.household_id == me.household_id)
+        query = query.where(or_(*conditions))
+    return query
+
+
 def _visible(
     session: Session,
     principal: Principal,
@@ -316,25 +365,17 @@ def _visible(
     self_perm: Permission = Permission.SELF_PEOPLE_READ,
 ) -> Person:
     """The person with ``qid`` if within the principal's scope, else NotFound (never 'forbidden')."""
-    everyone = any_perm is not None and principal.can(any_perm)
-    if not everyone:
-        principal.require(platform_perm, self_perm)
-    if not isinstance(qid, str) or not _QID.fullmatch(qid):
-        raise NotFound(field, "no such person")
-    query = select(Person).where(Person.qid == qid)
-    if not everyone and principal.can(platform_perm):
-        query = query.join(PersonPlatform, PersonPlatform.person_id == Person.id).where(
-            PersonPlatform.account_id == principal.account_id
-        )
-    elif not everyone:
-        me = session.get(Person, principal.person_id) if principal.person_id else None
-        if me is None:
-            raise NotFound(field, "no such person")
-        conditions = [Person.id == me.id, Person.proxy_person_id == me.id]
-        if me.household_id is not None:
-            conditions.append(Person.household_id == me.household_id)
-        query = query.where(or_(*conditions))
-    person = session.scalars(query).first()
+    query = _scoped(
+        session,
+        principal,
+        qid,
+        (Person,),
+        field=field,
+        any_perm=any_perm,
+        platform_perm=platform_perm,
+        self_perm=self_perm,
+    )
+    person: Person | None = session.scalars(query).first()
     if person is None:
         raise NotFound(field, "no such person")
     return person
@@ -342,14 +383,18 @@ def _visible(
 
 def audit(session: Session, principal: Principal, action: str, person: Person, detail: str = "") -> None:
     """Record a read or change of someone's data by anyone but the holder and their own platform."""
-    if principal.person_id == person.id:
+    _audit_id(session, principal, action, person.id, detail)
+
+
+def _audit_id(session: Session, principal: Principal, action: str, person_id: int, detail: str = "") -> None:
+    if principal.person_id == person_id:
         return
     session.add(
         AuditEvent(
             account_id=principal.account_id,
             role=principal.role.value,
             action=action,
-            person_id=person.id,
+            person_id=person_id,
             detail=detail[:200],
         )
     )
@@ -374,14 +419,30 @@ class PersonView:
 
 
 def get_code(ctx: Services, principal: Principal, qid: str) -> str:
-    """The current signed code text of a person in scope."""
+    """The current signed code text of a person in scope (the hot read path: two columns, no ORM)."""
     with ctx.db.read() as session:
-        person = _visible(session, principal, qid)
-        text = ctx.vault.decrypt("people.code", person.code_enc)
+        if principal.can(Permission.PLATFORM_PEOPLE_READ) and _QID.fullmatch(qid or ""):  # the hot path
+            blob = ctx.fast.platform_code(session, qid, principal.account_id)
+            if blob is None:
+                raise NotFound("qid", "no such person")
+            return ctx.vault.decrypt("people.code", blob)
+        query = _scoped(
+            session,
+            principal,
+            qid,
+            (Person.id, Person.code_enc),
+            field="qid",
+            any_perm=Permission.ANY_PEOPLE_READ,
+            platform_perm=Permission.PLATFORM_PEOPLE_READ,
+            self_perm=Permission.SELF_PEOPLE_READ,
+        )
+        row = session.execute(query).first()
+    if row is None:
+        raise NotFound("qid", "no such person")
     if principal.can(Permission.ANY_PEOPLE_READ):
         with ctx.db.write() as session:
-            audit(session, principal, "code.read", person)
-    return text
+            _audit_id(session, principal, "code.read", row.id)
+    return ctx.vault.decrypt("people.code", row.code_enc)
 
 
 def get_person(ctx: Services, principal: Principal, qid: str) -> PersonView:
