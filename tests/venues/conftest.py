@@ -9,19 +9,20 @@ from typing import Any
 
 import pytest
 
-from tests.platform.conftest import (  # noqa: F401  (fixtures, re-exported for pytest)
-    anon,
-    app,
-    backend,
-    backend_services,
-    client_for,
-    ctx,
-    make_platform,
-    make_user,
-    pg_database,
-)
+from tests.platform import conftest as platform_fixtures
 from unifiedqr.client import Client
 from unifiedqr.services import venues
+
+# The platform's fixtures, reused (one definition; pytest finds them by these names).
+pg_database = platform_fixtures.pg_database
+backend_services = platform_fixtures.backend_services
+ctx = platform_fixtures.ctx
+backend = platform_fixtures.backend
+app = platform_fixtures.app
+client_for = platform_fixtures.client_for
+anon = platform_fixtures.anon
+make_platform = platform_fixtures.make_platform
+make_user = platform_fixtures.make_user
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,12 @@ from unifiedqr.codes.trust import TrustList
 from unifiedqr.codes.venue import MAX_VENUE_URL, parse_venue_url, sign_venue, verify_venue
 from unifiedqr.imaging import decode_image
 
+
 def offline(code: str, trust: dict) -> Status:
     """What an app verifying the poster offline says (a moment from now, like a phone would)."""
-    return verify_venue(code, TrustList.from_json(trust), dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)).status
+    return verify_venue(
+        code, TrustList.from_json(trust), dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+    ).status
 
 
 def test_registered_venue_code_is_short_classified_and_verifies_offline(world, anon):
@@ -84,7 +87,7 @@ def test_forged_and_unknown_venue_codes_are_named(world, person, ctx):
     key = ctx.keys.current(ctx.now())
     base = world.code.split("/v/")[0]
     unknown = sign_venue(base, "NoSuchVenue", key, ctx.now()).url
-    body = world.code[: -3] + ("x" if world.code[-3] != "x" else "y") + world.code[-2:]
+    body = world.code[:-3] + ("x" if world.code[-3] != "x" else "y") + world.code[-2:]
     cases = {unknown: "unknown_venue", body: "bad_signature", "https://example.org/x": "malformed"}
     for code, reason in cases.items():
         response = platform.raw("POST", "/checkins", json={"venue_code": code, "qid": someone["qid"]})
