@@ -25,7 +25,7 @@ FUZZ_FORMATS = ("PNG", "JPEG", "WEBP")
 MINIMUM = {
     "rotation": 1.0,
     "perspective": 1.0,
-    "blur": 0.8,
+    "blur": 0.9,
     "noise": 0.95,
     "low_contrast": 1.0,
     "jpeg": 0.95,

@@ -179,21 +179,44 @@ def _otsu(gray: Gray) -> Gray:
     return np.where(gray > threshold, np.uint8(255), np.uint8(0))
 
 
-def _deblur(sigma: float, noise: float = 0.003) -> Callable[[Gray], Gray]:
+class _Work:
+    """The cascade's working image, with its Fourier transform computed once for every deblur step.
+
+    The image is padded (edge values) to a multiple of 64 pixels each way: pocketfft is several times
+    slower on sizes with large prime factors, and the padding also keeps wrap-around ringing off the
+    image's borders.
+    """
+
+    def __init__(self, gray: Gray) -> None:
+        self.gray = gray
+        self._spectrum: npt.NDArray[np.complex64] | None = None
+
+    def spectrum(self) -> npt.NDArray[np.complex64]:
+        if self._spectrum is None:
+            height, width = self.gray.shape
+            padded = np.pad(self.gray, ((0, -height % 64), (0, -width % 64)), mode="edge")
+            self._spectrum = np.fft.rfft2(padded.astype(np.float32)).astype(np.complex64)
+        return self._spectrum
+
+
+def _deblur(sigma: float, noise: float = 0.003) -> Callable[[_Work], Gray]:
     """Defocus and motion: Wiener deconvolution with a Gaussian kernel of ``sigma`` px.
 
     Unsharp masking only boosts edges; deconvolution restores the module-frequency detail that a
-    blur of about one module attenuates to a few percent. Costs two FFTs, so it runs late.
+    blur of about one module attenuates to a few percent. One inverse FFT per step (the forward one
+    is shared), so these run after the cheap steps.
     """
 
-    def apply(gray: Gray) -> Gray:
-        height, width = gray.shape
-        fy = np.fft.fftfreq(height).astype(np.float32)[:, None]
-        fx = np.fft.rfftfreq(width).astype(np.float32)[None, :]
-        kernel = np.exp(-2 * np.pi**2 * sigma**2 * (fx**2 + fy**2))
-        spectrum = np.fft.rfft2(gray.astype(np.float32))
-        restored = np.fft.irfft2(spectrum * kernel / (kernel * kernel + noise), s=(height, width))
-        return np.clip(restored, 0, 255).astype(np.uint8)
+    def apply(work: _Work) -> Gray:
+        spectrum = work.spectrum()
+        rows = spectrum.shape[0]
+        cols = (spectrum.shape[1] - 1) * 2
+        fy = np.fft.fftfreq(rows).astype(np.float32)[:, None]
+        fx = np.fft.rfftfreq(cols).astype(np.float32)[None, :]
+        kernel = np.exp(np.float32(-2 * np.pi**2 * sigma**2) * (fx**2 + fy**2))
+        restored = np.fft.irfft2(spectrum * (kernel / (kernel * kernel + np.float32(noise))), s=(rows, cols))
+        height, width = work.gray.shape
+        return np.clip(restored[:height, :width], 0, 255).astype(np.uint8)
 
     return apply
 
@@ -231,21 +254,30 @@ def _chain(*steps: Callable[[Gray], Gray]) -> Callable[[Gray], Gray]:
 #: photographed screen's noise in our corpus, so accepting it would allow wrong decodes.
 _QR_MODEL_2: Final = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCodeModel2)
 
-Step = tuple[str, Callable[[Gray], Gray], zxingcpp.Binarizer]
+
+def _on_gray(transform: Callable[[Gray], Gray]) -> Callable[[_Work], Gray]:
+    return lambda work: transform(work.gray)
+
+
+Step = tuple[str, Callable[[_Work], Gray], zxingcpp.Binarizer]
+_LA = zxingcpp.Binarizer.LocalAverage
 
 #: The fallback steps, in the order that recovered most corpus images per millisecond (see bench).
 CASCADE: Final[Sequence[Step]] = (
-    ("sharpen", _sharpen(2, 300), zxingcpp.Binarizer.LocalAverage),
-    ("stretch-sharpen", _chain(_stretch, _sharpen(5, 400)), zxingcpp.Binarizer.LocalAverage),
-    ("downscale", _downscale, zxingcpp.Binarizer.LocalAverage),
-    ("deblur-3", _deblur(3), zxingcpp.Binarizer.LocalAverage),
-    ("upscale-sharpen", _chain(_upscale, _sharpen(3, 250)), zxingcpp.Binarizer.LocalAverage),
-    ("deblur-5", _deblur(5), zxingcpp.Binarizer.LocalAverage),
-    ("sharpen-strong", _sharpen(3, 500), zxingcpp.Binarizer.LocalAverage),
-    ("denoise", _denoise, zxingcpp.Binarizer.LocalAverage),
-    ("global-histogram", lambda g: g, zxingcpp.Binarizer.GlobalHistogram),
-    ("otsu", _otsu, zxingcpp.Binarizer.BoolCast),
-    ("upscale", _upscale, zxingcpp.Binarizer.LocalAverage),
+    ("sharpen", _on_gray(_sharpen(2, 300)), _LA),
+    ("stretch-sharpen", _on_gray(_chain(_stretch, _sharpen(5, 400))), _LA),
+    ("downscale", _on_gray(_downscale), _LA),
+    ("deblur-3", _deblur(3), _LA),
+    ("upscale-sharpen", _on_gray(_chain(_upscale, _sharpen(3, 250))), _LA),
+    ("deblur-5", _deblur(5), _LA),
+    ("deblur-4-fine", _deblur(4, 0.001), _LA),
+    ("sharpen-strong", _on_gray(_sharpen(3, 500)), _LA),
+    ("deblur-5-fine", _deblur(5, 0.001), _LA),
+    ("deblur-3-fine", _deblur(3, 0.001), _LA),
+    ("denoise", _on_gray(_denoise), _LA),
+    ("global-histogram", lambda work: work.gray, zxingcpp.Binarizer.GlobalHistogram),
+    ("otsu", _on_gray(_otsu), zxingcpp.Binarizer.BoolCast),
+    ("upscale", _on_gray(_upscale), _LA),
 )
 
 
@@ -277,7 +309,7 @@ def decode_gray(gray: Gray, *, cascade: bool = True, scale: float = 1.0) -> list
     step = "default"
     factor = scale
     if not found and cascade:
-        work = _working_copy(gray)
+        work = _Work(_working_copy(gray))
         for name, transform, binarizer in CASCADE:
             variant = transform(work)
             found = _read(variant, binarizer)
