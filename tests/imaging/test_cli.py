@@ -70,6 +70,7 @@ def test_terminal(runner: CliRunner) -> None:
     result = runner.invoke(main, ["render", SAMPLE, "--terminal"])
     assert result.exit_code == 0
     assert "█" in result.stdout and "▀" in result.stdout
+    assert "\x1b[" not in result.stdout  # not a terminal: no colour codes in a pipe or a file
     card = runner.invoke(main, ["render", SAMPLE, "--terminal", "--card"])
     assert (
         "NGUYEN LE KHA HAN" in card.stdout and "******029317" in card.stdout and "1987-**-**" in card.stdout

@@ -24,6 +24,11 @@ def _payload_text(value: str) -> str:
     return text
 
 
+def _colour() -> bool:
+    """Force dark-on-light colours on a terminal (a dark theme would invert the code), not in a pipe."""
+    return click.get_text_stream("stdout").isatty()
+
+
 def _write(path: Path, data: bytes | str) -> None:
     if isinstance(data, str):
         path.write_text(data, encoding="utf-8")
@@ -98,7 +103,7 @@ def render_cmd(
 
         code = parse(text)
         if terminal:
-            click.echo(imaging.render_terminal(text, ec=ec), nl=False)
+            click.echo(imaging.render_terminal(text, ec=ec, ansi=_colour()), nl=False)
             click.echo(code.full_name)
             click.echo(f"Số giấy tờ: {display_document(code, full)}")
             click.echo(f"Ngày sinh:  {display_birth_date(code, full)}")
@@ -108,7 +113,7 @@ def render_cmd(
             _write(pdf_path, cards.render_card_pdf(code, full=full, status=status, dpi=dpi))
         return
     if terminal:
-        click.echo(imaging.render_terminal(text, ec=ec), nl=False)
+        click.echo(imaging.render_terminal(text, ec=ec, ansi=_colour()), nl=False)
     elif png_path is not None:
         _write(
             png_path,
