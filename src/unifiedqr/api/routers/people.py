@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from unifiedqr.api.deps import principal, services
+from unifiedqr.api.deps import call, principal, services
 from unifiedqr.api.problems import problem
 from unifiedqr.codes.payload import masked_variant, parse
 from unifiedqr.services import registry
@@ -89,13 +89,13 @@ def _issued(result: registry.Issued, response: Response) -> IssuedOut:
     summary="Register a person (or get the existing QID and code: 200, created false)",
     responses={200: {"description": "already registered with the same name and birth date"}, 409: {}},
 )
-def register_person(
+async def register_person(
     body: RegisterIn,
     response: Response,
     who: Principal = Depends(principal),
     ctx: Services = Depends(services),
 ) -> IssuedOut:
-    result = registry.register(ctx, who, registry.Registration(**body.model_dump()))
+    result = await call(ctx, registry.register, ctx, who, registry.Registration(**body.model_dump()))
     return _issued(result, response)
 
 
@@ -135,7 +135,7 @@ def get_person(qid: str, who: Principal = Depends(principal), ctx: Services = De
     summary="The person's code: JSON (default), text, png, svg or card; masked=true for the safe variant",
     responses={200: {"content": {"text/plain": {}, "image/png": {}, "image/svg+xml": {}}}},
 )
-def get_code(
+async def get_code(
     qid: str,
     format: Literal["json", "text", "png", "svg", "card"] = Query("json"),
     masked: bool = Query(
@@ -145,7 +145,7 @@ def get_code(
     who: Principal = Depends(principal),
     ctx: Services = Depends(services),
 ) -> Any:
-    text = registry.get_code(ctx, who, qid)
+    text = await call(ctx, registry.get_code, ctx, who, qid)
     code = parse(text)
     shown = masked_variant(code).to_text() if masked else text
     if format == "json":
