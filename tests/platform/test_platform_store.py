@@ -103,6 +103,7 @@ def test_key_rotation_without_restart_and_reissue(ctx, make_platform, anon, tmp_
     key_dir = tmp_path / "keys"
     shutil.copytree(ctx.settings.issuing_key_path, key_dir)
     rotated = Services(replace(ctx.settings, issuing_key_path=key_dir, key_reload_seconds=0), migrate=False)
+    serving = Services(replace(ctx.settings, issuing_key_path=key_dir, key_reload_seconds=0), migrate=False)
     try:
         platform = make_platform()
         principal = rotated.authenticate(f"Bearer {platform.token}")
@@ -126,8 +127,8 @@ def test_key_rotation_without_restart_and_reissue(ctx, make_platform, anon, tmp_
         reissued = platform.code(before.qid)
         assert reissued.rsplit("<", 1)[1].startswith(new.key_id + ".")
         assert verify_payload(reissued, trust, now).status is Status.VALID
-        serving.close()
     finally:
+        serving.close()
         rotated.close()
         with ctx.db.write() as session:  # the other tests sign with the session's key again
             for person in session.scalars(select(Person)):

@@ -94,7 +94,12 @@ class IssuingKeys:
             except IntegrityError:
                 pass  # another process published it first
 
-    def _maybe_reload(self) -> None:
+    def refresh(self) -> None:
+        """Re-read the key files if they changed (at most every ``reload_seconds``).
+
+        Call it *outside* a write transaction: publishing a new key writes to the database, and
+        SQLite writers in this process queue on one lock. :meth:`current` never writes.
+        """
         now = time.monotonic()
         if now - self._checked < self.reload_seconds:
             return
@@ -104,7 +109,6 @@ class IssuingKeys:
 
     def current(self, at: dt.datetime) -> SigningKey:
         """The key new codes are signed with: the newest one valid at ``at``, never a revoked one."""
-        self._maybe_reload()
         revoked = self._revoked_ids()
         for key in reversed(self._keys):
             if key.is_valid_at(at) and key.key_id not in revoked:

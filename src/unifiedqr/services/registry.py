@@ -164,6 +164,7 @@ def _sign(ctx: Services, code: PersonalCode, now: dt.datetime) -> tuple[str, str
 def register(ctx: Services, principal: Principal, reg: Registration) -> Issued:
     """Register a person or find them; see the module docstring for the rules."""
     principal.require(Permission.PEOPLE_REGISTER)
+    ctx.keys.refresh()
     clean = _clean(reg)
     hashes = [ctx.vault.lookup_hash("document", d.key) for d in clean.docs]
     for attempt in range(MAX_ATTEMPTS):
@@ -524,6 +525,7 @@ def correct(ctx: Services, principal: Principal, qid: str, change: Correction) -
         raise InvalidInput(
             "body", "name at least one of full_name, birth_date, gender, phone, insurance_number"
         )
+    ctx.keys.refresh()
     with ctx.db.write() as session:
         person = _visible(
             session,
@@ -579,6 +581,7 @@ def reissue_old_codes(ctx: Services, batch: int = 500) -> int:
     The old codes are not revoked: they stay valid until their key expires, which is exactly the
     overlap that lets apps pick up the new text at their own pace.
     """
+    ctx.keys.refresh()
     now = ctx.now()
     key = ctx.keys.current(now)
     done = 0

@@ -25,6 +25,7 @@ def ready(ctx: Services = Depends(services)) -> Any:
     if not ctx.db.ping():
         return problem(503, "unavailable", "the database does not answer")
     try:
+        ctx.keys.refresh()
         key = ctx.keys.current(ctx.now())
     except Exception:  # a ConfigError here means "not ready", reported, not raised
         return problem(503, "unavailable", "no issuing key is valid now")
