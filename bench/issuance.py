@@ -96,13 +96,15 @@ def raw_insert_rate(seconds: float, directory: Path) -> float:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(" ")
         db.execute("BEGIN IMMEDIATE")
         cur = db.execute(
-            "INSERT INTO people (qid, full_name, birth_date, gender, code_enc, code_key_id, code_revocation_id,"
-            " created_at, updated_at) VALUES (?, 'NGUYEN VAN A', '1990-01-01', '0', ?, 'k', 'r', ?, ?)",
+            "INSERT INTO people (qid, full_name, birth_date, gender, code_enc, code_key_id,"
+            " code_revocation_id, created_at, updated_at)"
+            " VALUES (?, 'NGUYEN VAN A', '1990-01-01', '0', ?, 'k', 'r', ?, ?)",
             (f"{10**17 + n}", blob, now, now),
         )
         person = cur.lastrowid
         db.execute(
-            "INSERT INTO person_documents (person_id, kind, doc_hash, doc_enc, created_at) VALUES (?,?,?,?,?)",
+            "INSERT INTO person_documents (person_id, kind, doc_hash, doc_enc, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
             (person, "cccd", secrets.token_bytes(32), blob, now),
         )
         db.execute(
@@ -251,7 +253,6 @@ def run_database(
                 achieved_rate=round(paced.rate, 1),
             )
         )
-        qids = [f"{1100}{i:08d}" for i in range(0)]  # placeholder: fetched below through the API
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
             headers = {"Authorization": f"Bearer {api_key}"}
             qids = [
@@ -335,7 +336,8 @@ def main() -> None:
     p99 = next(r for r in rows if r["metric"] == "registration_sqlite_at_500_p99")
     verdict = "met" if reg["value"] >= TARGET_RATE and p99["value"] < TARGET_P99_MS else "NOT met"
     print(
-        f"target (>= {TARGET_RATE:.0f} registrations/s on SQLite, p99 < {TARGET_P99_MS:.0f} ms at 500/s): {verdict}",
+        f"target (>= {TARGET_RATE:.0f} registrations/s on SQLite, p99 < {TARGET_P99_MS:.0f} ms at 500/s):"
+        f" {verdict}",
         file=sys.stderr,
     )
 
