@@ -31,6 +31,7 @@ MINIMUM = {
     "jpeg": 0.95,
     "inversion": 0.85,
     "small": 0.85,
+    "glare": 0.9,
     "screen": 0.75,
 }
 #: Categories where the cascade must read strictly more than the raw call (it exists for them).

@@ -25,6 +25,7 @@ CATEGORIES: Final = (
     "jpeg",
     "inversion",
     "small",
+    "glare",
     "screen",
 )
 
@@ -172,6 +173,19 @@ def _small(text: str, rng: np.random.Generator) -> Image.Image:
     return _place(code, rng, (1280, 720)).filter(ImageFilter.GaussianBlur(0.5))
 
 
+def _glare(text: str, rng: np.random.Generator) -> Image.Image:
+    """A specular highlight (lamp, window) washing out part of a printed code, slightly out of focus."""
+    frame = np.asarray(_place(_code(text, int(rng.integers(3, 7))), rng)).astype(np.float32)
+    height, width = frame.shape
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    cx, cy = rng.uniform(0, width), rng.uniform(0, height)
+    rx, ry = rng.uniform(30, 160), rng.uniform(20, 100)
+    frame += rng.uniform(120, 320) * np.exp(-(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2))
+    frame += rng.normal(0, 4, frame.shape)
+    photo = Image.fromarray(np.clip(frame, 0, 255).astype(np.uint8))
+    return photo.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 1.2))))
+
+
 def _screen(text: str, rng: np.random.Generator) -> Image.Image:
     """A phone held up to a 1280×720 camera: dark body, lit screen with app chrome, glare, tilt, JPEG."""
     width, height = 1280, 720
@@ -218,6 +232,7 @@ GENERATORS: Final[dict[str, Callable[[str, np.random.Generator], Image.Image]]] 
     "jpeg": _jpeg,
     "inversion": _inversion,
     "small": _small,
+    "glare": _glare,
     "screen": _screen,
 }
 
