@@ -21,7 +21,8 @@ from .conftest import SAMPLE, raw_read
 COUNT = 30
 FUZZ_FORMATS = ("PNG", "JPEG", "WEBP")
 #: Minimum share read per category (measured 2026-11 on this corpus: see docs/imaging.md); the raw
-#: zxing-cpp call alone reads 12/30 blur, 19/30 low contrast, 20/30 noise, 22/30 small, 23/30 screen.
+#: zxing-cpp call alone reads 12/30 blur, 19/30 low contrast, 20/30 noise, 22/30 small, 25/30 screen;
+#: the cascade reads 30, 30, 30, 28 and 27 of them.
 MINIMUM = {
     "rotation": 1.0,
     "perspective": 1.0,
@@ -32,7 +33,7 @@ MINIMUM = {
     "inversion": 0.85,
     "small": 0.85,
     "glare": 0.9,
-    "screen": 0.75,
+    "screen": 0.85,
 }
 #: Categories where the cascade must read strictly more than the raw call (it exists for them).
 CASCADE_HELPS = ("blur", "noise", "low_contrast", "small")
