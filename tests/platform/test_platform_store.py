@@ -15,7 +15,7 @@ from sqlalchemy import inspect, select, text
 
 from unifiedqr.codes.signing import Status, verify_payload
 from unifiedqr.codes.trust import TrustList
-from unifiedqr.services import keys, registry
+from unifiedqr.services import keys, people, registry
 from unifiedqr.store.models import Base, Person
 
 PERSONAL_TABLES = [
@@ -123,7 +123,7 @@ def test_key_rotation_without_restart_and_reissue(ctx, make_platform, anon, tmp_
         now = dt.datetime.now(dt.UTC)
         assert {old_key, new.key_id} <= set(trust.keys)
         assert verify_payload(before.payload, trust, now).status is Status.VALID, "old codes stay valid"
-        assert registry.reissue_old_codes(serving) >= 1
+        assert people.reissue_old_codes(serving) >= 1
         reissued = platform.code(before.qid)
         assert reissued.rsplit("<", 1)[1].startswith(new.key_id + ".")
         assert verify_payload(reissued, trust, now).status is Status.VALID

@@ -176,7 +176,7 @@ def rotate_key_cmd(valid_days: int | None, database_url: str | None) -> None:
 @DB_OPTION
 def reissue_cmd(database_url: str | None) -> None:
     """Re-sign every code not signed with the current issuing key (after a rotation). Prints the count."""
-    from unifiedqr.services.registry import reissue_old_codes
+    from unifiedqr.services.people import reissue_old_codes
 
     click.echo(reissue_old_codes(open_services(database_url)))
 

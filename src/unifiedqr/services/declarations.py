@@ -20,7 +20,7 @@ from sqlalchemy import select
 from unifiedqr.errors import InvalidInput
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
-from unifiedqr.services.registry import _visible
+from unifiedqr.services.scope import audit, visible
 from unifiedqr.store.models import Declaration, Person
 
 LOOKBACK_DAYS = 14
@@ -134,7 +134,7 @@ def submit(
         kind = "movement"
         _check_movement(body, now.date())
     with ctx.db.write() as session:
-        person = _visible(
+        person = visible(
             session,
             principal,
             qid,
@@ -174,7 +174,7 @@ def list_for(ctx: Services, principal: Principal, qid: str, kind: str | None = N
     if kind is not None and kind not in ("health", "movement"):
         raise InvalidInput("kind", "must be health or movement")
     with ctx.db.read() as session:
-        person: Person = _visible(
+        person: Person = visible(
             session,
             principal,
             qid,
@@ -190,8 +190,6 @@ def list_for(ctx: Services, principal: Principal, qid: str, kind: str | None = N
             _view(r, person.qid, json.loads(ctx.vault.decrypt("declarations.body", r.body_enc))) for r in rows
         ]
     if principal.can(Permission.ANY_DECLARATIONS_READ):
-        from unifiedqr.services.registry import audit
-
         with ctx.db.write() as session:
             audit(session, principal, "declarations.read", person)
     return result

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from unifiedqr.api.deps import call, principal, services
 from unifiedqr.api.problems import problem
 from unifiedqr.codes.payload import masked_variant, parse
-from unifiedqr.services import registry
+from unifiedqr.services import people, registry
 from unifiedqr.services.auth import Principal
 from unifiedqr.services.context import Services
 
@@ -123,7 +123,7 @@ def register_from_card(
     "/people/{qid}", response_model=PersonOut, summary="A person's record (within the caller's scope)"
 )
 def get_person(qid: str, who: Principal = Depends(principal), ctx: Services = Depends(services)) -> PersonOut:
-    view = registry.get_person(ctx, who, qid)
+    view = people.get_person(ctx, who, qid)
     data = dict(vars(view))
     data["created_at"] = view.created_at.isoformat()
     data["updated_at"] = view.updated_at.isoformat()
@@ -145,7 +145,7 @@ async def get_code(
     who: Principal = Depends(principal),
     ctx: Services = Depends(services),
 ) -> Any:
-    text = await call(ctx, registry.get_code, ctx, who, qid)
+    text = await call(ctx, people.get_code, ctx, who, qid)
     code = parse(text)
     shown = masked_variant(code).to_text() if masked else text
     if format == "json":
@@ -174,10 +174,10 @@ async def get_code(
 def correct_person(
     qid: str, body: CorrectionIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> IssuedOut:
-    result = registry.correct(ctx, who, qid, registry.Correction(**body.model_dump()))
+    result = people.correct(ctx, who, qid, people.Correction(**body.model_dump()))
     return IssuedOut(qid=result.qid, payload=result.payload, created=False)
 
 
 @router.get("/me/household", summary="The caller's own record and their household (citizens)")
 def my_household(who: Principal = Depends(principal), ctx: Services = Depends(services)) -> dict[str, Any]:
-    return {"people": registry.household(ctx, who)}
+    return {"people": people.household(ctx, who)}
