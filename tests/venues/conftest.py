@@ -11,7 +11,7 @@ import pytest
 
 from tests.platform import conftest as platform_fixtures
 from unifiedqr.client import Client
-from unifiedqr.services import venues
+from unifiedqr.services import venue_runtime
 
 # The platform's fixtures, reused (one definition; pytest finds them by these names).
 pg_database = platform_fixtures.pg_database
@@ -29,7 +29,7 @@ make_user = platform_fixtures.make_user
 def _fresh_venue_caches(request: pytest.FixtureRequest) -> None:
     """Every test starts with empty venue caches and the default rules (tables are wiped by ``ctx``)."""
     if "ctx" in request.fixturenames:
-        venues.runtime(request.getfixturevalue("ctx"), venues.VenueConfig())
+        venue_runtime.runtime(request.getfixturevalue("ctx"), venue_runtime.VenueConfig())
 
 
 class VenueWorld:

@@ -8,7 +8,7 @@ import threading
 from sqlalchemy import func, select
 
 from tests.venues.venue_helpers import local_day, local_time
-from unifiedqr.services import checkins
+from unifiedqr.services import scan_batches
 from unifiedqr.store.venue_models import ScanBatch, ScanEvent
 
 
@@ -53,7 +53,7 @@ def test_concurrent_retries_of_one_batch_land_once(world, person, ctx):
     }
     results: list[dict] = []
     threads = [
-        threading.Thread(target=lambda: results.append(checkins.ingest_batch(ctx, staff, body)))
+        threading.Thread(target=lambda: results.append(scan_batches.ingest_batch(ctx, staff, body)))
         for _ in range(3)
     ]
     for t in threads:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.venues.venue_helpers import local_day, local_time
 from unifiedqr.errors import ConfigError
-from unifiedqr.services import venues
+from unifiedqr.services import venue_runtime
 from unifiedqr.services.visits import Scan, VisitRules, derive_visits, directions
 
 
@@ -63,8 +63,8 @@ def test_a_visit_still_running_is_open(make_venue, person):
 
 
 def test_rules_are_configurable(make_venue, person, ctx):
-    venues.runtime(
-        ctx, venues.VenueConfig(rules=VisitRules(duplicate_seconds=600, close_at_next_check_in=False))
+    venue_runtime.runtime(
+        ctx, venue_runtime.VenueConfig(rules=VisitRules(duplicate_seconds=600, close_at_next_check_in=False))
     )
     a, b = make_venue("office", "A"), make_venue("office", "B")
     payload = person()["payload"]

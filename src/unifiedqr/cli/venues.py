@@ -83,10 +83,10 @@ def register_cmd(
 @DB_OPTION
 def show_cmd(venue_id: str, database_url: str | None) -> None:
     """Print a venue as JSON (code, address, entrances)."""
-    from unifiedqr.services import venues
+    from unifiedqr.services import venue_runtime, venues
 
     ctx = open_services(database_url)
-    info = venues.runtime(ctx).venue(venue_id)
+    info = venue_runtime.runtime(ctx).venue(venue_id)
     if info is None:
         from unifiedqr.errors import NotFound
 
@@ -185,10 +185,10 @@ def entrance_group() -> None:
 @DB_OPTION
 def entrance_add_cmd(venue_id: str, name: str, database_url: str | None) -> None:
     """Add an entrance; prints JSON {"entrance_id", "name"}."""
-    from unifiedqr.services import venues
+    from unifiedqr.services import venue_runtime, venues
 
     ctx = open_services(database_url)
-    info = venues.runtime(ctx).venue(venue_id)
+    info = venue_runtime.runtime(ctx).venue(venue_id)
     if info is None:
         from unifiedqr.errors import NotFound
 

@@ -18,11 +18,14 @@ from sqlalchemy import select
 
 from unifiedqr.errors import InvalidInput, NotFound
 from unifiedqr.services.auth import Permission, Principal
-from unifiedqr.services.checkins import EVENTS, chunks
 from unifiedqr.services.context import Services
-from unifiedqr.services.venues import VenueInfo, runtime, venue_for
+from unifiedqr.services.venue_runtime import VenueInfo, runtime, venue_for
 from unifiedqr.services.visits import IN, Scan, Visit, derive_visits, directions
 from unifiedqr.store.models import AuditEvent
+from unifiedqr.store.venue_models import ScanEvent
+
+EVENTS = ScanEvent.__table__
+_CHUNK = 900
 
 
 def parse_day(text: str | None, ctx: Services) -> dt.date:
@@ -60,7 +63,8 @@ def _day_scans(
         ).all()
         for r in rows:
             per_person[r.person_key].append(Scan(r.occurred_at, r.explicit, r.entrance_id, r))
-        for part in chunks(sorted(per_person)):
+        keys = sorted(per_person)
+        for part in (keys[i : i + _CHUNK] for i in range(0, len(keys), _CHUNK)):
             others = conn.execute(
                 select(EVENTS.c.person_key, EVENTS.c.occurred_at).where(
                     EVENTS.c.person_key.in_(part),

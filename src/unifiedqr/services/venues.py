@@ -1,215 +1,32 @@
-"""Venues: registration, entrances, staff, the signed venue code and its poster, and who may do what.
+"""Venues: registration, entrances, staff accounts, the signed venue code, its poster and withdrawal.
 
-Why a per-process cache of venues (:class:`VenueRuntime`): every scan needs the venue, its
-entrances and "is this account staff here?"; at thousands of scans a second that must not be three
-queries. Entries live ``cache_seconds`` (5 s, like API keys): a removed staff account keeps
-scanning in *another* process for at most that long; in this process changes apply at once. The
-trust list used to check venue codes is cached the same way for ``key_reload_seconds``; a
-withdrawn poster is refused at once anyway, because the venue row holds its current signature.
-
-Scope: the owner and staff of a venue see it; anyone else gets 404 (not 403), so a venue's
-existence is never revealed. Administrators manage every venue but do not read visits.
+The code is ``https://<host>/v/<venue id>/<signature>`` (``unifiedqr.codes.venue``): the venue id
+is 11 random base64url characters (never a counter, so neighbours reveal nothing), the host is
+``UNIFIEDQR_VENUE_BASE_URL``. Withdrawing a poster signs a new code and publishes the old
+signature's revocation id in the trust list's ``revoked_codes``, so offline verifiers say
+``code_revoked`` too. Owners' phones are stored encrypted with a keyed hash for look-ups, like
+every phone on the platform.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import secrets
-import threading
-import time
-import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from unifiedqr.codes.classify import classify
 from unifiedqr.codes.payload import normalise_phone
-from unifiedqr.codes.signing import Status, revocation_id_of
-from unifiedqr.codes.trust import TrustList
-from unifiedqr.codes.venue import is_venue_url, parse_venue_url, sign_venue, verify_venue
-from unifiedqr.errors import ConfigError, Conflict, InvalidInput, NotFound
+from unifiedqr.codes.signing import revocation_id_of
+from unifiedqr.codes.venue import sign_venue
+from unifiedqr.errors import Conflict, InvalidInput, NotFound
 from unifiedqr.services.auth import Permission, Principal, Role, hash_password, new_public_id
 from unifiedqr.services.context import Services
-from unifiedqr.services.keys import trust_list
-from unifiedqr.services.visits import VENUE_TYPES, VisitRules
+from unifiedqr.services.venue_runtime import VenueInfo, runtime, venue_for
+from unifiedqr.services.visits import VENUE_TYPES
 from unifiedqr.store.models import Account, RevokedCode
 from unifiedqr.store.venue_models import Entrance, Venue, VenueStaff
-
-DEFAULT_BASE_URL = "https://checkin.unifiedqr.vn"
-BATCH_CAP = 5000
-
-
-class ScanRejected(InvalidInput):
-    """A scan or code refused for a named reason (``name``: ``code_revoked``, ``wrong_kind`` ...)."""
-
-    def __init__(self, field: str, name: str, explanation: str) -> None:
-        super().__init__(field, f"{name}: {explanation}")
-        self.name = name
-
-
-@dataclass(frozen=True)
-class VenueConfig:
-    """``UNIFIEDQR_VENUE_BASE_URL`` (the host printed on posters), the batch cap, the visit rules."""
-
-    base_url: str = DEFAULT_BASE_URL
-    batch_cap: int = BATCH_CAP
-    cache_seconds: float = 5.0
-    rules: VisitRules = field(default_factory=VisitRules)
-
-    @classmethod
-    def from_env(cls) -> VenueConfig:
-        base = (os.environ.get("UNIFIEDQR_VENUE_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
-        if not base.startswith("https://") or len(base) > 47:
-            raise ConfigError("UNIFIEDQR_VENUE_BASE_URL must be https://<host> of at most 47 characters")
-        return cls(base_url=base, rules=VisitRules.from_env())
-
-
-@dataclass(frozen=True)
-class VenueInfo:
-    """What a scan needs to know about a venue, cached per process."""
-
-    id: int
-    public_id: str
-    name: str
-    kind: str
-    address: tuple[str, str, str, str]
-    owner_account_id: int
-    staff: frozenset[int]
-    entrances: dict[str, tuple[int, str]]  # public id -> (row id, name), first = default
-    default_stay_minutes: int | None
-    code_signature: str
-    code_base_url: str
-
-    @property
-    def code(self) -> str:
-        return f"{self.code_base_url}/v/{self.public_id}/{self.code_signature}"
-
-    @property
-    def entrance_names(self) -> dict[int, tuple[str, str]]:
-        return {row_id: (public_id, name) for public_id, (row_id, name) in self.entrances.items()}
-
-    def stay(self, rules: VisitRules) -> dt.timedelta:
-        return rules.stay(self.kind, self.default_stay_minutes)
-
-
-class VenueRuntime:
-    """The per-process caches (venues, trust list) and configuration of the venue services."""
-
-    def __init__(self, ctx: Services, config: VenueConfig) -> None:
-        self.ctx = ctx
-        self.config = config
-        self._venues: dict[str, tuple[float, VenueInfo]] = {}
-        self._trust: tuple[float, TrustList] | None = None
-        self._lock = threading.Lock()
-
-    def trust(self) -> TrustList:
-        cached = self._trust
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        trust = trust_list(self.ctx.db)
-        self._trust = (time.monotonic() + self.ctx.settings.key_reload_seconds, trust)
-        return trust
-
-    def forget(self, public_id: str | None = None) -> None:
-        with self._lock:
-            if public_id is None:
-                self._venues.clear()
-                self._trust = None
-            else:
-                self._venues.pop(public_id, None)
-
-    def venue(self, public_id: str) -> VenueInfo | None:
-        cached = self._venues.get(public_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        if not isinstance(public_id, str) or not 6 <= len(public_id) <= 32:
-            return None
-        with self.ctx.db.read() as session:
-            row = session.scalars(select(Venue).where(Venue.public_id == public_id)).first()
-            if row is None:
-                return None
-            staff = frozenset(
-                session.scalars(select(VenueStaff.account_id).where(VenueStaff.venue_id == row.id))
-            )
-            entrances = session.execute(
-                select(Entrance.public_id, Entrance.id, Entrance.name)
-                .where(Entrance.venue_id == row.id)
-                .order_by(Entrance.id)
-            ).all()
-        info = VenueInfo(
-            row.id,
-            row.public_id,
-            row.name,
-            row.kind,
-            (row.province, row.district, row.commune, row.street),
-            row.owner_account_id,
-            staff,
-            {e.public_id: (e.id, e.name) for e in entrances},
-            row.default_stay_minutes,
-            row.code_signature,
-            row.code_base_url,
-        )
-        with self._lock:
-            if len(self._venues) > 50_000:
-                self._venues.clear()
-            self._venues[public_id] = (time.monotonic() + self.config.cache_seconds, info)
-        return info
-
-
-_RUNTIMES: weakref.WeakKeyDictionary[Services, VenueRuntime] = weakref.WeakKeyDictionary()
-_RUNTIME_LOCK = threading.Lock()
-
-
-def runtime(ctx: Services, config: VenueConfig | None = None) -> VenueRuntime:
-    """The venue runtime of ``ctx`` (created on first use; pass ``config`` to replace it: tests)."""
-    current = _RUNTIMES.get(ctx)
-    if current is not None and config is None:
-        return current
-    with _RUNTIME_LOCK:
-        current = _RUNTIMES.get(ctx)
-        if current is None or config is not None:
-            current = VenueRuntime(ctx, config or VenueConfig.from_env())
-            _RUNTIMES[ctx] = current
-        return current
-
-
-# ---------------------------------------------------------------------------------------------------
-# Scope
-# ---------------------------------------------------------------------------------------------------
-_STAFF_OK = (Permission.VENUE_READ, Permission.VENUE_SCANS_SUBMIT)
-
-
-def venue_for(ctx: Services, principal: Principal, venue_id: str, need: Permission) -> VenueInfo:
-    """The venue if ``principal`` may do ``need`` there; 403 without the permission, else 404."""
-    if principal.can(Permission.ANY_VENUES_MANAGE) and need in (
-        Permission.VENUE_MANAGE,
-        Permission.VENUE_READ,
-    ):
-        info = runtime(ctx).venue(venue_id)
-        if info is None:
-            raise NotFound("venue_id", "no such venue")
-        return info
-    principal.require(need)
-    info = runtime(ctx).venue(venue_id)
-    if info is None:
-        raise NotFound("venue_id", "no such venue")
-    if principal.account_id == info.owner_account_id:
-        return info
-    if need in _STAFF_OK and principal.role is Role.VENUE_STAFF and principal.account_id in info.staff:
-        return info
-    raise NotFound("venue_id", "no such venue")
-
-
-def entrance_of(info: VenueInfo, entrance_id: str | None, field: str = "entrance_id") -> int:
-    if entrance_id is None:
-        return next(iter(info.entrances.values()))[0]
-    found = info.entrances.get(entrance_id)
-    if found is None:
-        raise NotFound(field, "no such entrance at this venue")
-    return found[0]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -482,27 +299,3 @@ def poster(ctx: Services, principal: Principal | None, venue_id: str, fmt: str =
         "Quét mã để khai báo vào/ra · Scan to check in",
     ]
     return imaging.render_poster(info.code, title=info.name, subtitle_lines=lines, fmt=fmt)  # type: ignore[arg-type]
-
-
-def resolve_code(ctx: Services, text: object, now: dt.datetime, field: str = "venue_code") -> VenueInfo:
-    """The venue of a scanned venue code, or a ScanRejected naming why not (same names as offline)."""
-    value = text.strip() if isinstance(text, str) else ""
-    if not is_venue_url(value):
-        kind = classify(value).kind
-        if kind in ("personal", "cccd", "eu_dcc"):
-            raise ScanRejected(field, "wrong_kind", f"a {kind} code is scanned by venue staff, not here")
-        raise ScanRejected(field, "malformed", "not a venue code (https://<host>/v/<venue id>/<signature>)")
-    rt = runtime(ctx)
-    verification = verify_venue(value, rt.trust(), now)
-    if verification.status is Status.UNKNOWN_KEY:
-        rt.forget()  # a key published since the cache was filled
-        verification = verify_venue(value, rt.trust(), now)
-    if not verification.valid:
-        raise ScanRejected(field, verification.status.value, verification.reason or "not a valid venue code")
-    code = parse_venue_url(value)
-    info = rt.venue(code.venue_id)
-    if info is None:
-        raise ScanRejected(field, "unknown_venue", "no venue is registered with this code")
-    if code.signature != info.code_signature:
-        raise ScanRejected(field, Status.CODE_REVOKED.value, "this poster was withdrawn")
-    return info

@@ -23,7 +23,7 @@ from unifiedqr.api.deps import services
 from unifiedqr.errors import InvalidInput
 from unifiedqr.services import checkins
 from unifiedqr.services.context import Services
-from unifiedqr.services.venues import ScanRejected, VenueInfo, resolve_code, runtime
+from unifiedqr.services.venue_runtime import ScanRejected, VenueInfo, resolve_code, runtime
 
 router = APIRouter(include_in_schema=False)
 

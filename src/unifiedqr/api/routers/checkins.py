@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from unifiedqr.api.deps import principal, services
 from unifiedqr.errors import InvalidInput
-from unifiedqr.services import checkins
+from unifiedqr.services import checkins, scan_batches
 from unifiedqr.services.auth import Principal
 from unifiedqr.services.context import Services
-from unifiedqr.services.venues import BATCH_CAP
+from unifiedqr.services.venue_runtime import BATCH_CAP
 
 router = APIRouter(tags=["check-ins"])
 #: A day of scans from one device: 5000 items of a signed code (~250 bytes) plus keys and times.
@@ -100,7 +100,7 @@ async def scan_batch(
         raise InvalidInput("body", "is not valid JSON") from None
     if not isinstance(body, dict):
         raise InvalidInput("body", "must be a JSON object")
-    result = await run_in_threadpool(checkins.ingest_batch, ctx, who, body)
+    result = await run_in_threadpool(scan_batches.ingest_batch, ctx, who, body)
     return Response(
         json.dumps(result, ensure_ascii=False, separators=(",", ":")), media_type="application/json"
     )
