@@ -16,6 +16,7 @@ the same engine, writes run concurrently, and races are settled by unique constr
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -33,9 +34,12 @@ from sqlalchemy.pool import NullPool
 from unifiedqr.store import venue_models as _venue_models  # noqa: F401  (registers the venue tables)
 
 BUSY_TIMEOUT_MS = 10_000
+log = logging.getLogger("unifiedqr.store")
 
 
-def _sqlite_engine(url: str, synchronous: str, immediate: bool, pool_size: int) -> Engine:
+def _sqlite_engine(
+    url: str, synchronous: str, immediate: bool, pool_size: int, autocheckpoint: bool = True
+) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
@@ -50,6 +54,8 @@ def _sqlite_engine(url: str, synchronous: str, immediate: bool, pool_size: int) 
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
@@ -59,6 +65,38 @@ def _sqlite_engine(url: str, synchronous: str, immediate: bool, pool_size: int) 
         connection.exec_driver_sql(begin)
 
     return engine
+
+
+class _Checkpointer:
+    """Moves the WAL into the database file from a background thread, once a second.
+
+    SQLite's automatic checkpoint runs inside whichever commit crosses 1000 pages and fsyncs the
+    database file there: a request that happens to trigger it waited tens of milliseconds (seen as
+    the p99 of registrations at a steady 500/s). Write connections therefore have
+    ``wal_autocheckpoint=0`` and this thread checkpoints PASSIVE-ly, which never blocks writers.
+    """
+
+    def __init__(self, path: str, interval: float = 1.0) -> None:
+        self._path = path
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._stop.wait(self._interval):
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as exc:  # busy or closing: try again next time
+                    log.debug("checkpoint skipped: %s", exc)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 class Database:
@@ -72,7 +110,10 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             self.read_engine = _sqlite_engine(url, sqlite_synchronous, False, pool_size)
-            self.write_engine = _sqlite_engine(url, sqlite_synchronous, True, max(2, pool_size // 2))
+            file_backed = bool(parsed.database and parsed.database != ":memory:")
+            self.write_engine = _sqlite_engine(
+                url, sqlite_synchronous, True, max(2, pool_size // 2), autocheckpoint=not file_backed
+            )
         else:
             if parsed.drivername == "postgresql":
                 url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
@@ -84,9 +125,11 @@ class Database:
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._write_lock: threading.Lock | None = threading.Lock() if self.dialect == "sqlite" else None
         self._lock_file: int | None = None
+        self._checkpointer: _Checkpointer | None = None
         if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
             lock_path = Path(parsed.database).expanduser().with_suffix(".writelock")
             self._lock_file = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._checkpointer = _Checkpointer(str(Path(parsed.database).expanduser()))
 
     @property
     def is_sqlite(self) -> bool:
@@ -129,6 +172,9 @@ class Database:
             return False
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
