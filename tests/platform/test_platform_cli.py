@@ -15,10 +15,15 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from platform_helpers import person_body
+from sqlalchemy import select
 
 from unifiedqr.cli import main
 from unifiedqr.codes.trust import TrustList
-from unifiedqr.services import accounts
+from unifiedqr.config import Settings
+from unifiedqr.services import accounts, people
+from unifiedqr.services.auth import principal_for
+from unifiedqr.services.context import Services
+from unifiedqr.store.models import Account
 
 
 def run(args: list[str], env: dict[str, str] | None = None, stdin: str | None = None) -> tuple[int, str, str]:
@@ -40,8 +45,6 @@ def test_create_platform_then_trust_export_matches_the_api(tmp_path, client_for)
     assert len(trust.keys) == 1
     # the same document as GET /api/v1/trust-list on that database
     from unifiedqr.api.app import create_app
-    from unifiedqr.config import Settings
-    from unifiedqr.services.context import Services
 
     ctx = Services(Settings.from_env(url))
     try:
@@ -130,7 +133,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_serve_creates_the_schema_and_serves(tmp_path):
+def test_serve_creates_the_schema_and_an_acknowledged_registration_survives_kill_9(tmp_path):
     url = f"sqlite:///{tmp_path / 'served.sqlite'}"
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
@@ -140,6 +143,7 @@ def test_serve_creates_the_schema_and_serves(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    acknowledged = []
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -153,14 +157,26 @@ def test_serve_creates_the_schema_and_serves(tmp_path):
         assert ready.status_code == 200 and ready.json()["database"] == "sqlite"
         _, out, _ = run(["admin", "create-platform", "Live", "--database-url", url])
         key = json.loads(out)["api_key"]
-        response = httpx.post(
-            f"http://127.0.0.1:{port}/api/v1/people",
-            json=person_body(),
-            headers={"Authorization": f"Bearer {key}"},
-        )
-        assert response.status_code == 201
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}
+        ) as http:
+            for _ in range(20):
+                response = http.post("/api/v1/people", json=person_body())
+                assert response.status_code == 201
+                acknowledged.append(response.json())
     finally:
-        process.terminate()
+        process.kill()  # SIGKILL: no shutdown hook runs, nothing is flushed on the way out
         _, err = process.communicate(timeout=10)
     assert b"serving the platform API" in err
-    assert process.stdout is not None
+    ctx = Services(Settings.from_env(url))
+    try:
+        accounts.create_account(
+            ctx, None, role="administrator", name="A", username="adm", password="correct horse"
+        )
+        with ctx.db.read() as session:
+            account = session.scalars(select(Account).where(Account.username == "adm")).one()
+        reader = principal_for(account.id, account.public_id, account.role, account.name, None)
+        for issued in acknowledged:
+            assert people.get_code(ctx, reader, issued["qid"]) == issued["payload"]
+    finally:
+        ctx.close()

@@ -53,6 +53,25 @@ def test_sqlite_pragmas(ctx, backend):
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
 
 
+def test_synchronous_full_is_a_setting(tmp_path):
+    from dataclasses import replace
+
+    from unifiedqr.config import Settings
+    from unifiedqr.services.context import Services
+
+    base = Settings.from_env(
+        f"sqlite:///{tmp_path / 'full.sqlite'}",
+        environ={"UNIFIEDQR_SQLITE_SYNCHRONOUS": "full", "UNIFIEDQR_DATA_DIR": str(tmp_path / "s")},
+    )
+    assert base.sqlite_synchronous == "FULL"
+    ctx = Services(replace(base))
+    try:
+        with ctx.db.write_engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+    finally:
+        ctx.close()
+
+
 def test_no_document_phone_or_code_text_in_any_column(ctx, make_platform):
     platform = make_platform()
     issued = platform.register(
