@@ -100,6 +100,10 @@ def parse_birth_date(text: str, field: str = "birth_date") -> dt.date:
 
 
 def _document(number: str, nationality: str | None, field: str = "document_number") -> _Doc:
+    if isinstance(number, str) and not number.isascii():
+        # The codec's patterns use \d, which also matches Arabic-Indic or full-width digits: two
+        # spellings of one number would be two people, so only ASCII reaches deduplication.
+        raise InvalidInput(field, "must be written with ASCII digits and letters")
     doc = str(_api_field(field, normalise_document, number))
     if doc.isdigit():
         return _Doc("cccd" if len(doc) == 12 else "cmnd", doc, f"id:{doc}")
