@@ -186,7 +186,10 @@ def test_proxy_qid_must_be_a_person_the_platform_knows(make_platform):
         (person_body(document_number="00109302931|"), "document_number"),
         (person_body(document_number="٠٠١٠٩٣٠٢٩٣١٧"), "document_number"),
         (person_body(document_number="００１０９３０２９３１７"), "document_number"),
-        (person_body(document_number="001093029317", old_document_number="１２３４５６７８９"), "old_document_number"),
+        (
+            person_body(document_number="001093029317", old_document_number="１２３４５６７８９"),
+            "old_document_number",
+        ),
         (person_body(full_name="Nguyen 123"), "full_name"),
         (person_body(full_name="   "), "full_name"),
         (person_body(full_name="A" * 300), "full_name"),
