@@ -16,9 +16,9 @@ from unifiedqr.codes.names import fold_name
 from unifiedqr.codes.payload import Gender, decode_input
 from unifiedqr.errors import CCCDError, InvalidInput
 
-_ID12 = re.compile(r"\d{12}")
-_ID9 = re.compile(r"\d{9}")
-_DDMMYYYY = re.compile(r"(\d{2})(\d{2})(\d{4})")
+_ID12 = re.compile(r"[0-9]{12}")
+_ID9 = re.compile(r"[0-9]{9}")
+_DDMMYYYY = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{4})")
 _GENDERS = {
     "nam": Gender.MALE,
     "nữ": Gender.FEMALE,

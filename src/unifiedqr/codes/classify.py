@@ -23,7 +23,7 @@ EU_DCC = "eu_dcc"
 UNKNOWN = "unknown"
 KINDS = (PERSONAL, CCCD, VENUE, EU_DCC, UNKNOWN)
 
-_DATE_OR_MASKED = re.compile(r"\d{4}-(?:\d{2}-\d{2}|\*\*-\*\*)")
+_DATE_OR_MASKED = re.compile(r"[0-9]{4}-(?:[0-9]{2}-[0-9]{2}|\*\*-\*\*)")
 _BASE45 = re.compile(r"[0-9A-Z $%*+\-./:]+")
 
 

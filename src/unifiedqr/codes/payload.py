@@ -26,24 +26,26 @@ MAX_EXT_SUBFIELDS = 32
 
 FIELD_NAMES = ("SoGiayTo", "HoTen", "NgaySinh", "LoaiDinhDanh", "QID", "EXT")
 
-_CITIZEN_ID = re.compile(r"\d{12}|\d{9}")
+_CITIZEN_ID = re.compile(r"[0-9]{12}|[0-9]{9}")
 _PASSPORT = re.compile(r"(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,9}")
 _MASKED_DOC = re.compile(r"\*{6}[A-Z0-9]{0,6}")
 _LENIENT_DOC = re.compile(r"[A-Za-z0-9]{5,20}")
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_MASKED_DATE = re.compile(r"\d{4}-\*\*-\*\*")
-_QID = re.compile(r"\d{18}")
-_LENIENT_QID = re.compile(r"\d{1,32}")
-_PHONE = re.compile(r"0\d{9}")
-_PHONE_LIKE = re.compile(r"\+?\d{8,13}")
-_BHYT = re.compile(r"[A-Z]{2}\d{13}")
-_BHYT_LIKE = re.compile(r"[A-Za-z]{2}\d{8,16}")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_MASKED_DATE = re.compile(r"[0-9]{4}-\*\*-\*\*")
+_QID = re.compile(r"[0-9]{18}")
+_LENIENT_QID = re.compile(r"[0-9]{1,32}")
+_PHONE = re.compile(r"0[0-9]{9}")
+_PHONE_LIKE = re.compile(r"\+?[0-9]{8,13}")
+_BHYT = re.compile(r"[A-Z]{2}[0-9]{13}")
+_BHYT_LIKE = re.compile(r"[A-Za-z]{2}[0-9]{8,16}")
 _SIGNATURE = re.compile(r"[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{20,120}")
 # Looks like a phone or a BHYT number but is neither (one regex per sub-field on the hot path).
-_MALFORMED_NUMBER = re.compile(r"(?!0\d{9}\Z|[A-Z]{2}\d{13}\Z)(?:\+?\d{8,13}|[A-Za-z]{2}\d{8,16})")
+_MALFORMED_NUMBER = re.compile(
+    r"(?!0[0-9]{9}\Z|[A-Z]{2}[0-9]{13}\Z)(?:\+?[0-9]{8,13}|[A-Za-z]{2}[0-9]{8,16})"
+)
 _NO_VALUE = ("", "00")
 _CANONICAL = re.compile(
-    r"(\d{12}|\d{9})\|([A-Z]+(?: [A-Z]+)*)\|((\d{4})-(\d{2})-(\d{2}))\|([01])\|(\d{18})"
+    r"([0-9]{12}|[0-9]{9})\|([A-Z]+(?: [A-Z]+)*)\|(([0-9]{4})-([0-9]{2})-([0-9]{2}))\|([01])\|([0-9]{18})"
     r"\|([^\x00-\x1f\x7f|\ud800-\udfff]*)"
 )
 _MASK = "*"
@@ -333,7 +335,7 @@ def _validate_document(doc: str, lenient: bool) -> None:
         return
     if lenient and _LENIENT_DOC.fullmatch(doc):
         return
-    if doc.isdigit():
+    if doc.isascii() and doc.isdigit():
         raise PayloadError("SoGiayTo", f"a citizen ID has 9 or 12 digits, got {len(doc)}")
     raise PayloadError(
         "SoGiayTo",
@@ -410,7 +412,7 @@ def _validate_ext(ext: tuple[str, ...], declarer: str, lenient: bool) -> None:
 def parse_human_date(text: str, field: str = "NgaySinh") -> dt.date:
     """A birth date as people type it: ``18/01/1987``, ``18-01-1987`` or ``1987-01-18``."""
     value = text.strip() if isinstance(text, str) else ""
-    for pattern in (r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", r"(\d{4})-(\d{2})-(\d{2})"):
+    for pattern in (r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})", r"([0-9]{4})-([0-9]{2})-([0-9]{2})"):
         match = re.fullmatch(pattern, value)
         if match:
             parts = [int(p) for p in match.groups()]

@@ -18,10 +18,10 @@ from unifiedqr.errors import SigningError, VenueCodeError
 
 MAX_VENUE_URL = 160
 _VENUE_URL = re.compile(
-    r"(?P<base>https://[A-Za-z0-9.-]+(?::\d{1,5})?)/v/(?P<venue>[A-Za-z0-9_-]{6,32})"
+    r"(?P<base>https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?)/v/(?P<venue>[A-Za-z0-9_-]{6,32})"
     r"/(?P<sig>[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{20,120})"
 )
-_BASE = re.compile(r"https://[A-Za-z0-9.-]+(?::\d{1,5})?")
+_BASE = re.compile(r"https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 _VENUE_ID = re.compile(r"[A-Za-z0-9_-]{6,32}")
 
 
