@@ -205,8 +205,8 @@ def run_database(
     server = Server(url, data_dir, workers)
     try:
         port = server.port
-        count = 1500 if args.quick else 6000
-        limit = 8.0 if args.quick else 30.0
+        count = 1200 if args.quick else 6000
+        limit = 5.0 if args.quick else 30.0
         warm = asyncio.run(
             closed_loop(
                 "127.0.0.1",
