@@ -165,3 +165,31 @@ def test_unknown_entrance_is_404(world, person):
         "POST", f"/venues/{world.id}/scans", json={"text": person()["payload"], "entrance_id": "ent_nope"}
     )
     assert response.status_code == 404 and response.json()["field"] == "entrance_id"
+
+
+def test_hot_queries_use_the_intended_indexes(world, person, ctx):
+    """The visit toggle looks up one visitor's day: by person, never by scanning the venue's day."""
+    if ctx.db.dialect != "sqlite":
+        pytest.skip("plans are checked on SQLite, whose planner has no statistics to go by")
+    import datetime as dt
+
+    from unifiedqr.store.scan_sql import ScanSQL
+
+    world.staff.scan(world.id, person()["payload"])
+    with ctx.db.read() as session:
+        sql = ScanSQL(session.connection())
+        captured: list[str] = []
+        original = sql._rows
+
+        def explain(statement, params):
+            captured.append(" ".join(str(r[-1]) for r in original("EXPLAIN QUERY PLAN " + statement, params)))
+            return original(statement, params)
+
+        sql._rows = explain  # type: ignore[method-assign]
+        now = dt.datetime.now(dt.UTC)
+        sql.earlier(1, [b"k" * 16], now - dt.timedelta(days=1), now)
+        sql.stored(1, ["a", "b"])
+        sql.people_by_qid(["1" * 18])
+    assert "ix_scan_events_person_key_occurred_at" in captured[0]
+    assert "(venue_id=? AND idempotency_key=?)" in captured[1]
+    assert "(qid=?)" in captured[2]

@@ -115,10 +115,6 @@ def _record_one(
     now = ctx.now()
     with ctx.db.write() as session:
         sql = ScanSQL(session.connection())
-        if idempotency_key is not None:
-            stored = sql.stored_one(info.id, idempotency_key)
-            if stored is not None:
-                return _answer(info, stored, "already_recorded")
         ((key, person_id),) = resolve(ctx, sql, [visitor])
         start, end = rules.day_bounds(rules.local_day(at))
         tracker = Tracker(rules)
@@ -142,7 +138,11 @@ def _record_one(
             occurred_at=at,
             received_at=now,
         )
-        sql.insert([row])
+        # Insert first, ask later: a retry is the rare case, so it pays the second query, not every scan.
+        if not sql.insert([row]) and idempotency_key is not None:
+            stored = sql.stored_one(info.id, idempotency_key)
+            if stored is not None:
+                return _answer(info, stored, "already_recorded")
     return _answer(info, row, "recorded")
 
 

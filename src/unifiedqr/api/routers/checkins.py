@@ -12,9 +12,11 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from unifiedqr.api.deps import principal, services
+from unifiedqr.api.routers.venues import authenticate, bearer, services_async
 from unifiedqr.errors import InvalidInput
 from unifiedqr.services import checkins, scan_batches
 from unifiedqr.services.auth import Principal
@@ -43,16 +45,20 @@ class CheckinIn(BaseModel):
     summary="Citizen scans venue: a platform for a person (qid) or the citizen themselves",
     responses={200: {"description": "already recorded under this idempotency key"}},
 )
-def checkin(
+async def checkin(
     body: CheckinIn,
     response: Response,
-    who: Principal = Depends(principal),
-    ctx: Services = Depends(services),
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    ctx: Services = Depends(services_async),
 ) -> Any:
-    result = checkins.citizen_checkin(ctx, who, body.model_dump())
+    result = await run_in_threadpool(_checkin, ctx, credentials, body.model_dump())
     if result["status"] == "already_recorded":
         response.status_code = 200
     return result
+
+
+def _checkin(ctx: Services, credentials: HTTPAuthorizationCredentials | None, body: dict[str, Any]) -> Any:
+    return checkins.citizen_checkin(ctx, authenticate(ctx, credentials), body)
 
 
 _BATCH_SCHEMA = {

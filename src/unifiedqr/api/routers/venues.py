@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from unifiedqr.api.deps import principal, services
+from unifiedqr.errors import Unauthenticated
 from unifiedqr.services import checkins, venue_history, venues
 from unifiedqr.services.auth import Principal
 from unifiedqr.services.context import Services
 from unifiedqr.services.visits import VENUE_TYPES
 
 router = APIRouter(tags=["venues"])
+bearer = HTTPBearer(auto_error=False, description="A platform API key (uqr_...) or a login token (uqt_...)")
+
+
+async def services_async(request: Request) -> Services:
+    """The service container, as an async dependency (no worker-thread hop)."""
+    ctx: Services = request.app.state.services
+    return ctx
+
+
+def authenticate(ctx: Services, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """What ``deps.principal`` does, callable inside the endpoint's own worker thread."""
+    if credentials is None:
+        raise Unauthenticated("send Authorization: Bearer <API key or token>")
+    return ctx.authenticate("Bearer " + credentials.credentials)
+
+
 VenueType = Literal["shop", "restaurant", "office", "school", "market", "hospital", "transport", "other"]
 assert set(VenueType.__args__) == set(VENUE_TYPES)  # type: ignore[attr-defined]
 
@@ -140,17 +160,23 @@ def poster(
     summary="Venue scans citizen: a personal code (full or masked), a chip ID card QR, or a phone",
     responses={200: {"description": "already recorded under this idempotency key"}},
 )
-def scan(
+async def scan(
     venue_id: str,
     body: ScanIn,
-    response: Response,
-    who: Principal = Depends(principal),
-    ctx: Services = Depends(services),
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    ctx: Services = Depends(services_async),
 ) -> Any:
-    result = checkins.staff_scan(ctx, who, venue_id, body.model_dump())
-    if result["status"] == "already_recorded":
-        response.status_code = 200
-    return result
+    # The busiest endpoint: authentication and the scan run in one worker-thread hop (sync
+    # dependencies would cost a hop each, measured at ~0.3 ms apiece on this machine).
+    result = await run_in_threadpool(_scan, ctx, credentials, venue_id, body.model_dump())
+    status = 200 if result["status"] == "already_recorded" else 201
+    return Response(json.dumps(result, ensure_ascii=False), status, media_type="application/json")
+
+
+def _scan(
+    ctx: Services, credentials: HTTPAuthorizationCredentials | None, venue_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    return checkins.staff_scan(ctx, authenticate(ctx, credentials), venue_id, body)
 
 
 @router.get("/venues/{venue_id}/visits", summary="The day's visits, names and phones masked (owner)")
