@@ -8,8 +8,9 @@ unchanged. Values are written exactly as the models' types store them (``UTCDate
 text with microseconds on SQLite, ``timestamptz`` on PostgreSQL), so ORM reads agree.
 
 Look-ups by many keys use one ``= ANY(%s)`` array parameter on PostgreSQL and ``IN (?, ...)`` in
-chunks on SQLite (bound-parameter limit). Large inserts on PostgreSQL go through ``COPY`` into a
-session-local temporary table and one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``.
+chunks on SQLite (bound-parameter limit). Large inserts on PostgreSQL are one ``COPY`` straight
+into scan_events; only when a concurrent retry got there first (unique violation) do they go
+through a temporary table and ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``.
 """
 
 from __future__ import annotations
@@ -174,6 +175,8 @@ class ScanSQL:
                 cursor.executemany(
                     _INSERT.format(marks=", ".join(["%s"] * len(COLUMNS))), [_VALUES(r) for r in rows]
                 )
+            elif self._copy_direct(cursor, rows):
+                return len(rows)
             else:
                 cursor.execute(
                     "CREATE TEMPORARY TABLE IF NOT EXISTS scan_events_in"
@@ -189,3 +192,24 @@ class ScanSQL:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+    @staticmethod
+    def _copy_direct(cursor: Any, rows: list[dict[str, Any]]) -> bool:
+        """COPY straight into scan_events (the caller checked the keys); False if a key now exists.
+
+        A concurrent retry of the same batch may have committed some keys since the caller's check:
+        then the COPY fails on the unique index, is rolled back to the savepoint, and the caller
+        takes the ``ON CONFLICT DO NOTHING`` path. The common case costs one COPY.
+        """
+        import psycopg
+
+        cursor.execute("SAVEPOINT scan_copy")
+        try:
+            with cursor.copy(f"COPY scan_events ({_COLS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(_VALUES(row))
+        except psycopg.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT scan_copy")
+            return False
+        cursor.execute("RELEASE SAVEPOINT scan_copy")
+        return True
