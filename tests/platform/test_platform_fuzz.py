@@ -72,14 +72,17 @@ FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(Healt
 
 
 @pytest.fixture
-def fuzz_clients(make_platform, make_user, backend):
-    if backend != "sqlite":
-        pytest.skip("the fuzz run once is enough (same validation code on both databases)")
+def fuzz_clients(make_platform, make_user):
     platform = make_platform()
     qid = platform.register(**person_body())["qid"]
     return platform, make_user("citizen", qid=qid), qid
 
 
+#: validation is the same code on both databases: fuzz once, on SQLite
+ON_SQLITE = pytest.mark.parametrize("backend_services", ["sqlite"], indirect=True)
+
+
+@ON_SQLITE
 def test_registration_never_500(fuzz_clients):
     platform, _, _ = fuzz_clients
 
@@ -94,6 +97,7 @@ def test_registration_never_500(fuzz_clients):
     check()
 
 
+@ON_SQLITE
 def test_corrections_declarations_and_codes_never_500(fuzz_clients):
     platform, citizen, qid = fuzz_clients
 
