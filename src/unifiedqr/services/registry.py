@@ -236,8 +236,7 @@ def _register_once(
         proxy_qid=proxy.qid if proxy else None,
     )
     text, key_id, revocation_id = _sign(ctx, code, now)
-    fast = ctx.fast
-    person_id = fast.insert_person(
+    ctx.fast.insert_registration(
         session,
         {
             "qid": qid,
@@ -255,19 +254,12 @@ def _register_once(
             "created_at": now,
             "updated_at": now,
         },
+        [
+            (doc.kind, digest, ctx.vault.encrypt("person_documents.doc", doc.key))
+            for doc, digest in zip(clean.docs, hashes, strict=True)
+        ],
+        principal.account_id,
     )
-    for doc, digest in zip(clean.docs, hashes, strict=True):
-        fast.insert_document(
-            session,
-            {
-                "person_id": person_id,
-                "kind": doc.kind,
-                "doc_hash": digest,
-                "doc_enc": ctx.vault.encrypt("person_documents.doc", doc.key),
-                "created_at": now,
-            },
-        )
-    fast.insert_link(session, person_id, principal.account_id, now)
     return Issued(qid, text, True)
 
 
