@@ -128,6 +128,7 @@ def test_key_rotation_without_restart_and_reissue(ctx, make_platform, anon, tmp_
         principal = rotated.authenticate(f"Bearer {platform.token}")
         before = registry.register(rotated, principal, registry.Registration(**person_body()))
         old_key = before.payload.rsplit("<", 1)[1].split(".")[0]
+        assert anon.ready()["issuing_key_id"] != "", "readiness names the signing key"
         newest = max(k.valid_from for k in rotated.keys.keys)
         while dt.datetime.now(dt.UTC) < newest + dt.timedelta(seconds=1):  # a strictly newer key
             time.sleep(0.05)

@@ -45,6 +45,14 @@ def run_server(ctx: Any, host: str, port: int, workers: int = 1, access_log: boo
     import uvicorn
 
     settings = ctx.settings
+    key = ctx.keys.current(ctx.now())
+    left = (key.valid_until - ctx.now()).days
+    if left < 90:
+        click.echo(
+            f"warning: issuing key {key.key_id} expires in {left} days: run `unifiedqr admin rotate-key`"
+            " and `unifiedqr admin reissue` before then",
+            err=True,
+        )
     click.echo(
         f"serving the platform API on http://{host}:{port}/api/v1 (docs: /api/v1/docs); "
         f"database {_safe_url(settings.database_url)}; keys from {settings.issuing_key_path}",

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from unifiedqr.api.deps import services
 from unifiedqr.api.problems import problem
+from unifiedqr.codes.trust import format_time
 from unifiedqr.services.context import Services
 from unifiedqr.services.keys import trust_list
 
@@ -29,7 +30,12 @@ def ready(ctx: Services = Depends(services)) -> Any:
         key = ctx.keys.current(ctx.now())
     except Exception:  # a ConfigError here means "not ready", reported, not raised
         return problem(503, "unavailable", "no issuing key is valid now")
-    return {"status": "ready", "database": ctx.db.dialect, "issuing_key_id": key.key_id}
+    return {
+        "status": "ready",
+        "database": ctx.db.dialect,
+        "issuing_key_id": key.key_id,
+        "issuing_key_valid_until": format_time(key.valid_until),
+    }
 
 
 @router.get(
