@@ -109,7 +109,26 @@ def seed(ctx: Any) -> dict[str, Any]:
             }
         ),
     )
+    from unifiedqr.services import venues
+
+    venue = venues.register(
+        ctx,
+        None,
+        venues.VenueRegistration(
+            "Quán Phở Hàng Bạc (demo)",
+            "restaurant",
+            "Hà Nội",
+            "Hoàn Kiếm",
+            "Hàng Bạc",
+            "1 Hàng Bạc",
+            "0987000111",
+            ("front", "back"),
+        ),
+    )
+    gate_pw = password()
+    venues.add_staff(ctx, None, venue["venue_id"], name="Demo gate staff", username="gate", password=gate_pw)
     return {
+        "venues": [{"venue_id": venue["venue_id"], "name": venue["name"], "code": venue["code"]}],
         "platforms": [
             {"name": "PC-Covid (demo)", "platform_id": pc.platform_id, "api_key": pc.api_key},
             {"name": "Bluezone (demo)", "platform_id": bz.platform_id, "api_key": bz.api_key},
@@ -119,6 +138,8 @@ def seed(ctx: Any) -> dict[str, Any]:
             {"role": "health_official", "login": "official", "password": official_pw},
             {"role": "citizen", "login": "0944713700", "password": an_pw, "qid": an.qid},
             {"role": "citizen", "login": "binh", "password": binh_pw, "qid": binh.qid},
+            {"role": "venue_owner", "login": "0987000111", "password": venue["owner_password"]},
+            {"role": "venue_staff", "login": "gate", "password": gate_pw},
         ],
         "people": [
             {"qid": an.qid, "name": "NGUYEN LE KHA HAN", "note": "registered by both platforms: one QID"},
@@ -176,6 +197,9 @@ def _print(info: dict[str, Any], base: str) -> None:
     echo("Accounts (POST /api/v1/auth/token, or `unifiedqr login --url URL --login LOGIN`):")
     for a in info["accounts"]:
         echo(f"  {a['role']:<16} login {a['login']:<12} password {a['password']}")
+    echo("Venues (poster: unifiedqr venue poster ID --out poster.pdf --database-url sqlite:///DB):")
+    for v in info["venues"]:
+        echo(f"  {v['venue_id']}  {v['name']}  {v['code']}")
     echo("People:")
     for p in info["people"]:
         echo(f"  {p['qid']}  {p['name']:<20} {p['note']}")
