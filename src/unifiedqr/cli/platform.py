@@ -68,9 +68,11 @@ def run_server(ctx: Any, host: str, port: int, workers: int = 1, access_log: boo
         "timeout_graceful_shutdown": 5,
     }
     if workers <= 1:
-        from unifiedqr.api.app import create_app
+        from unifiedqr.api.app import create_app, freeze_startup_objects
 
-        uvicorn.run(create_app(ctx), **common)
+        app = create_app(ctx)
+        freeze_startup_objects()
+        uvicorn.run(app, **common)
         return
     ctx.close()
     os.environ["UNIFIEDQR_DATABASE_URL"] = settings.database_url
