@@ -42,9 +42,13 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, raw: bytes) -> tuple[int, bytes]:
+    async def connect(self) -> None:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            await self.connect()
         assert self.reader is not None
         self.writer.write(raw)
         head = await self.reader.readuntil(b"\r\n\r\n")
@@ -96,11 +100,17 @@ async def closed_loop(
 async def open_loop(
     host: str, port: int, make: Callable[[int], bytes], rate: float, seconds: float, connections: int = 64
 ) -> Result:
-    """Send at ``rate``/s for ``seconds``; latency counts from the scheduled send time."""
+    """Send at ``rate``/s for ``seconds``; latency counts from the scheduled send time.
+
+    The connections are opened before the clock starts (clients keep them open), otherwise the
+    first requests would measure 64 simultaneous TCP handshakes, not the server.
+    """
     result = Result()
     pool: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(connections):
-        pool.put_nowait(Connection(host, port))
+    opened = [Connection(host, port) for _ in range(connections)]
+    await asyncio.gather(*(c.connect() for c in opened))
+    for conn in opened:
+        pool.put_nowait(conn)
     start = time.perf_counter()
     total = int(rate * seconds)
 
