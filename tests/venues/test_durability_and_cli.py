@@ -234,6 +234,14 @@ def test_register_on_a_fresh_database_creates_schema_and_keys(tmp_path):
         and len(result["code"]) <= 160
         and result["venue_id"] in result["code"]
     )
+    kind = subprocess.run(
+        [sys.executable, "-m", "unifiedqr", "classify", result["code"]],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert kind.stdout.strip() == "venue"
     bad = subprocess.run(
         [
             sys.executable,

@@ -22,6 +22,7 @@ import click
 
 from unifiedqr.cli.common import emit_fields, emit_json, json_option
 from unifiedqr.cli.platform import DB_OPTION, _read_password, open_services
+from unifiedqr.errors import NotFound
 from unifiedqr.services.visits import VENUE_TYPES
 
 
@@ -85,11 +86,8 @@ def show_cmd(venue_id: str, database_url: str | None) -> None:
     """Print a venue as JSON (code, address, entrances)."""
     from unifiedqr.services import venue_runtime, venues
 
-    ctx = open_services(database_url)
-    info = venue_runtime.runtime(ctx).venue(venue_id)
+    info = venue_runtime.runtime(open_services(database_url)).venue(venue_id)
     if info is None:
-        from unifiedqr.errors import NotFound
-
         raise NotFound("venue_id", "no such venue")
     emit_json(venues.describe(info))
 
@@ -185,25 +183,9 @@ def entrance_group() -> None:
 @DB_OPTION
 def entrance_add_cmd(venue_id: str, name: str, database_url: str | None) -> None:
     """Add an entrance; prints JSON {"entrance_id", "name"}."""
-    from unifiedqr.services import venue_runtime, venues
+    from unifiedqr.services import venues
 
-    ctx = open_services(database_url)
-    info = venue_runtime.runtime(ctx).venue(venue_id)
-    if info is None:
-        from unifiedqr.errors import NotFound
-
-        raise NotFound("venue_id", "no such venue")
-    owner = _owner_principal(ctx, info.owner_account_id)
-    emit_json(venues.add_entrance(ctx, owner, venue_id, name))
-
-
-def _owner_principal(ctx: Any, account_id: int) -> Any:
-    from unifiedqr.services.auth import principal_for
-    from unifiedqr.store.models import Account
-
-    with ctx.db.read() as session:
-        account = session.get(Account, account_id)
-        return principal_for(account.id, account.public_id, account.role, account.name, account.person_id)
+    emit_json(venues.add_entrance(open_services(database_url), None, venue_id, name))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -164,6 +164,12 @@ class Visit:
     def started_at(self) -> dt.datetime | None:
         return self.checked_in.at if self.checked_in else None
 
+    @property
+    def opened_at(self) -> dt.datetime:
+        """The check-in time of a visit that has one (every visit still open has)."""
+        assert self.checked_in is not None
+        return self.checked_in.at
+
 
 def derive_visits(
     scans: Sequence[Scan],
@@ -182,7 +188,7 @@ def derive_visits(
     for scan, direction in zip(scans, directions(scans, rules), strict=True):
         if direction == DUPLICATE:
             continue
-        if current is not None and rules.local_day(scan.at) != rules.local_day(current.checked_in.at):  # type: ignore[union-attr]
+        if current is not None and rules.local_day(scan.at) != rules.local_day(current.opened_at):
             _close_open(current, rules, stay, now, elsewhere)
             current = None
         if direction == IN:
@@ -203,7 +209,7 @@ def derive_visits(
 def _close_open(
     visit: Visit, rules: VisitRules, stay: dt.timedelta, now: dt.datetime, elsewhere: Sequence[dt.datetime]
 ) -> None:
-    start = visit.checked_in.at  # type: ignore[union-attr]
+    start = visit.opened_at
     candidates = [(start + stay, "default_stay"), (rules.day_bounds(rules.local_day(start))[1], "end_of_day")]
     if rules.close_at_next_check_in:
         later = [t for t in elsewhere if t > start]
