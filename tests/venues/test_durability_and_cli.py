@@ -26,6 +26,8 @@ from unifiedqr.services import venues
 from unifiedqr.services.context import Services
 from unifiedqr.store.venue_models import ScanEvent
 
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
@@ -37,9 +39,7 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
 
         base = request.getfixturevalue("pg_database")
         name = f"uqr_live_{secrets.token_hex(4)}"
-        with psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
-        ) as conn:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         url = base.rsplit("/", 1)[0] + "/" + name
     data = tmp_path / "secrets"
@@ -57,6 +57,11 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     yield {"ctx": ctx, "server": server, "venue": venue, "token": token["access_token"], "url": url}
     server.stop()
     ctx.close()
+    if request.param == "postgresql":
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def signed_codes(ctx: Services, n: int) -> list[str]:
