@@ -18,12 +18,12 @@ def count_events(ctx) -> int:
 
 
 def day_of_scans(payloads: list[str], prefix: str = "dev1") -> list[dict]:
-    """Everyone in at 08:xx and out at 17:xx yesterday, each scan with its own idempotency key."""
+    """Everyone in at 08:xx and out an hour later yesterday, each scan with its own idempotency key."""
     scans = []
     for i, payload in enumerate(payloads):
         scans.append({"idempotency_key": f"{prefix}-{i}-in", "at": local_time(1, 8, i % 60), "text": payload})
         scans.append(
-            {"idempotency_key": f"{prefix}-{i}-out", "at": local_time(1, 17, i % 60), "text": payload}
+            {"idempotency_key": f"{prefix}-{i}-out", "at": local_time(1, 9, i % 60), "text": payload}
         )
     return scans
 

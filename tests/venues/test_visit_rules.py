@@ -55,6 +55,31 @@ def test_open_visit_closes_at_the_end_of_the_day(make_venue, person):
     assert dt.datetime.fromisoformat(visit["checked_out_at"]) == dt.datetime.fromisoformat(local_time(1, 0))
 
 
+def test_a_scan_after_the_default_stay_is_a_new_check_in(make_venue, person):
+    shop, office = make_venue("shop", "Tạp hoá"), make_venue("office", "Văn phòng")
+    payload = person()["payload"]
+    assert shop.staff.scan(shop.id, payload, at=local_time(1, 9))["direction"] == "in"
+    assert shop.staff.scan(shop.id, payload, at=local_time(1, 15))["direction"] == "in", "closed at 09:30"
+    assert office.staff.scan(office.id, payload, at=local_time(1, 9, 20))["direction"] == "in"
+    assert office.staff.scan(office.id, payload, at=local_time(1, 17))["direction"] == "out", "within 9 h"
+    first, second = shop.owner.visits(shop.id, local_day(1))["visits"]
+    assert first["closed_by"] == "next_check_in_elsewhere", "the office check-in at 09:20 came first"
+    assert (second["closed_by"], second["checked_out_at"]) == (
+        "default_stay",
+        dt.datetime.fromisoformat(local_time(1, 15, 30)).astimezone(dt.UTC).isoformat(),
+    )
+
+
+def test_re_entry_closes_the_open_visit_at_the_new_check_in(make_venue, person):
+    office = make_venue("office", "Văn phòng")
+    payload = person()["payload"]
+    office.staff.scan(office.id, payload, at=local_time(1, 9))
+    office.staff.scan(office.id, payload, direction="in", at=local_time(1, 11))
+    first, _ = office.owner.visits(office.id, local_day(1))["visits"]
+    assert first["closed_by"] == "reentry"
+    assert dt.datetime.fromisoformat(first["checked_out_at"]) == dt.datetime.fromisoformat(local_time(1, 11))
+
+
 def test_a_visit_still_running_is_open(make_venue, person):
     office = make_venue("office", "Văn phòng")
     office.staff.scan(office.id, person()["payload"])
@@ -128,3 +153,38 @@ def test_earliest_closing_rule_wins():
     assert (by_next.closed_at, by_next.closed_by) == (at(45), "next_check_in_elsewhere")
     (still_open,) = derive_visits([Scan(at(0))], RULES, stay, at(60), [])
     assert still_open.closed_at is None and still_open.closed_by is None
+
+
+# -- properties over random scan sequences -------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+scan_lists = st.lists(
+    st.tuples(st.integers(0, 23 * 3600), st.sampled_from([None, None, "in", "out"])), max_size=30
+).map(
+    lambda items: [
+        Scan(T0 - dt.timedelta(hours=2) + dt.timedelta(seconds=s), e)
+        for s, e in sorted(items, key=lambda i: i[0])
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scan_lists)
+def test_visits_are_consistent_with_the_directions(scans):
+    found = directions(scans, RULES, dt.timedelta(hours=1))
+    visits = derive_visits(scans, RULES, dt.timedelta(hours=1), T0 + dt.timedelta(days=2))
+    assert sum(v.checked_in is not None for v in visits) == found.count("in")
+    assert sum(v.checked_out is not None for v in visits) == found.count("out")
+    for visit in visits:
+        assert visit.closed_at is not None, "two days later every visit is closed"
+        if visit.checked_in is not None:
+            assert visit.closed_at >= visit.checked_in.at
+            assert (
+                visit.closed_at - visit.checked_in.at <= dt.timedelta(hours=1)
+                or visit.closed_by == "check_out"
+            )
+    counted = [s.at for s, d in zip(scans, found, strict=True) if d != "duplicate"]
+    for scan, direction in zip(scans, found, strict=True):
+        if direction == "duplicate":
+            assert any(0 <= (scan.at - at).total_seconds() < RULES.duplicate_seconds for at in counted)

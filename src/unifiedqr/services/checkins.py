@@ -117,7 +117,7 @@ def _record_one(
         sql = ScanSQL(session.connection())
         ((key, person_id),) = resolve(ctx, sql, [visitor])
         start, end = rules.day_bounds(rules.local_day(at))
-        tracker = Tracker(rules)
+        tracker = Tracker(rules, info.stay(rules))
         for earlier_at, earlier_explicit in sql.earlier(info.id, [key], start, end).get(key, []):
             if earlier_at <= at:
                 tracker.step(earlier_at, earlier_explicit)

@@ -126,7 +126,7 @@ def ingest_batch(ctx: Services, principal: Principal, body: dict[str, Any]) -> d
                 "status": "already_recorded",
                 "direction": stored[item.key],
             }
-    directions = _batch_directions(rules, fresh, people, earlier)
+    directions = _batch_directions(rules, info.stay(rules), fresh, people, earlier)
     rows = []
     for item, (person_key, person_id), direction in zip(fresh, people, directions, strict=True):
         rows.append(
@@ -186,6 +186,7 @@ def ingest_batch(ctx: Services, principal: Principal, body: dict[str, Any]) -> d
 
 def _batch_directions(
     rules: VisitRules,
+    stay: dt.timedelta,
     fresh: Sequence[_Item],
     people: Sequence[tuple[bytes, int | None]],
     earlier: dict[bytes, list[tuple[dt.datetime, str | None]]],
@@ -198,7 +199,7 @@ def _batch_directions(
     for key, new in per_person.items():
         timeline = [(at, 0, -1, explicit) for at, explicit in earlier.get(key, [])] + new
         timeline.sort(key=lambda t: (t[0], t[1], t[2]))
-        tracker = Tracker(rules)
+        tracker = Tracker(rules, stay)
         for at, is_new, position, explicit in timeline:
             direction = tracker.step(at, explicit)
             if is_new:

@@ -154,7 +154,7 @@ def hourly_counts(ctx: Services, principal: Principal, venue_id: str, day: dt.da
     per_person, _ = _day_scans(ctx, info, day)
     ins, outs = [0] * 24, [0] * 24
     for scans in per_person.values():
-        for scan, direction in zip(scans, directions(scans, rules), strict=True):
+        for scan, direction in zip(scans, directions(scans, rules, info.stay(rules)), strict=True):
             hour = (scan.at + rules.offset).hour
             if direction == IN:
                 ins[hour] += 1

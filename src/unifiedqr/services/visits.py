@@ -118,14 +118,20 @@ class Scan(NamedTuple):
 
 
 class Tracker:
-    """The toggle/duplicate state machine of one person at one venue, fed in time order."""
+    """The toggle/duplicate state machine of one person at one venue, fed in time order.
 
-    __slots__ = ("_day", "_last_at", "_last_direction", "_open", "rules")
+    ``stay``: the venue's default stay; an open visit older than that counts as closed (the rules
+    closed it), so the next scan without a direction is a new check-in, not a check-out hours later.
+    """
 
-    def __init__(self, rules: VisitRules) -> None:
+    __slots__ = ("_day", "_last_at", "_last_direction", "_open", "_opened_at", "rules", "stay")
+
+    def __init__(self, rules: VisitRules, stay: dt.timedelta | None = None) -> None:
         self.rules = rules
+        self.stay = stay
         self._day: dt.date | None = None
         self._open = False
+        self._opened_at: dt.datetime | None = None
         self._last_at: dt.datetime | None = None
         self._last_direction: str | None = None
 
@@ -139,15 +145,24 @@ class Tracker:
             and (explicit is None or explicit == self._last_direction)
         ):
             return DUPLICATE
+        if (
+            self._open
+            and self.stay is not None
+            and self._opened_at is not None
+            and at - self._opened_at >= self.stay
+        ):
+            self._open = False
         direction = explicit or (OUT if self._open else IN)
         self._open = direction == IN
+        if self._open:
+            self._opened_at = at
         self._last_at, self._last_direction = at, direction
         return direction
 
 
-def directions(scans: Sequence[Scan], rules: VisitRules) -> list[str]:
+def directions(scans: Sequence[Scan], rules: VisitRules, stay: dt.timedelta | None = None) -> list[str]:
     """The direction of every scan of one person at one venue (``scans`` in time order)."""
-    tracker = Tracker(rules)
+    tracker = Tracker(rules, stay)
     return [tracker.step(scan.at, scan.explicit) for scan in scans]
 
 
@@ -185,15 +200,15 @@ def derive_visits(
     """
     visits: list[Visit] = []
     current: Visit | None = None
-    for scan, direction in zip(scans, directions(scans, rules), strict=True):
+    for scan, direction in zip(scans, directions(scans, rules, stay), strict=True):
         if direction == DUPLICATE:
             continue
         if current is not None and rules.local_day(scan.at) != rules.local_day(current.opened_at):
             _close_open(current, rules, stay, now, elsewhere)
             current = None
         if direction == IN:
-            if current is not None:
-                current.closed_at, current.closed_by = scan.at, "reentry"
+            if current is not None:  # closed by the rules before this check-in, or by it (re-entry)
+                _close_open(current, rules, stay, now, elsewhere, (scan.at, "reentry"))
             current = Visit(scan)
             visits.append(current)
         elif current is not None:
@@ -207,10 +222,17 @@ def derive_visits(
 
 
 def _close_open(
-    visit: Visit, rules: VisitRules, stay: dt.timedelta, now: dt.datetime, elsewhere: Sequence[dt.datetime]
+    visit: Visit,
+    rules: VisitRules,
+    stay: dt.timedelta,
+    now: dt.datetime,
+    elsewhere: Sequence[dt.datetime],
+    superseded: tuple[dt.datetime, str] | None = None,
 ) -> None:
     start = visit.opened_at
     candidates = [(start + stay, "default_stay"), (rules.day_bounds(rules.local_day(start))[1], "end_of_day")]
+    if superseded is not None:
+        candidates.append(superseded)
     if rules.close_at_next_check_in:
         later = [t for t in elsewhere if t > start]
         if later:
