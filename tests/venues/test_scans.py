@@ -18,14 +18,14 @@ def reason(response) -> str:
 def test_citizen_check_in_through_a_platform_toggles_to_out(world, person):
     someone = person(phone="0944713700")
     platform = someone["platform"]
-    first = platform.checkin(world.code, someone["qid"], at=local_time(1, 9))
+    first = platform.checkin(world.code, someone["qid"], at=local_time(2, 9))
     assert first["direction"] == "in" and first["venue_id"] == world.id and first["colour"] == "green"
     assert first["visitor"] == {"name": "N***** L* K** HAN", "phone": "094****700"}
-    second = platform.checkin(world.code, someone["qid"], at=local_time(1, 10))
+    second = platform.checkin(world.code, someone["qid"], at=local_time(2, 10))
     assert second["direction"] == "out"
-    third = platform.checkin(world.code, someone["qid"], at=local_time(1, 11))
+    third = platform.checkin(world.code, someone["qid"], at=local_time(2, 11))
     assert third["direction"] == "in", "toggles again within the day"
-    next_day = platform.checkin(world.code, someone["qid"], at=local_time(0, 0, 30))
+    next_day = platform.checkin(world.code, someone["qid"], at=local_time(1, 0, 30))
     assert next_day["direction"] == "in", "a new day starts with no open visit"
 
 

@@ -70,7 +70,20 @@ def ingest_batch(ctx: Services, principal: Principal, body: dict[str, Any]) -> d
     trust = rt.trust()
 
     results: list[dict[str, Any] | None] = [None] * len(scans)
-    items: list[_Item] = []
+
+    def reject(index: int, scan: object, exc: ScanRejected | NotFound) -> None:
+        key = scan.get("idempotency_key") if isinstance(scan, dict) else None
+        results[index] = {
+            "index": index,
+            "idempotency_key": key,
+            "status": "rejected",
+            "field": exc.field,
+            "reason": exc.reason,
+        }
+
+    # Pass 1, cheap: keys, times, entrances, directions. The signature check waits for pass 2, so a
+    # retried upload (its keys already stored) costs no P-256 verification at all.
+    checked: list[tuple[int, str, int, str | None, dt.datetime, dt.datetime]] = []
     seen: set[str] = set()
     for index, scan in enumerate(scans):
         try:
@@ -84,7 +97,11 @@ def ingest_batch(ctx: Services, principal: Principal, body: dict[str, Any]) -> d
                     f"scans[{index}].idempotency_key", "duplicate_key", "appears twice in this batch"
                 )
             seen.add(key)
-            device_at = parse_at(scan.get("at"), now, f"scans[{index}].at")
+            if scan.get("at") is None:
+                raise ScanRejected(
+                    f"scans[{index}].at", "malformed", "the device time is required in a batch"
+                )
+            device_at = parse_at(scan["at"], now, f"scans[{index}].at")
             occurred = within_retention(rules, device_at - correction, now, f"scans[{index}].at")
             entrance = scan.get("entrance_id")
             entrance_id = (
@@ -92,23 +109,33 @@ def ingest_batch(ctx: Services, principal: Principal, body: dict[str, Any]) -> d
                 if entrance is None
                 else entrance_of(info, entrance, f"scans[{index}].entrance_id")
             )
-            visitor = identify(scan.get("text"), scan.get("phone"), trust, now, f"scans[{index}].text")
             explicit = direction_of(scan.get("direction"), f"scans[{index}].direction")
-            items.append(_Item(index, key, visitor, entrance_id, explicit, device_at, occurred))
+            checked.append((index, key, entrance_id, explicit, device_at, occurred))
         except (ScanRejected, NotFound) as exc:
-            results[index] = {
-                "index": index,
-                "idempotency_key": scan.get("idempotency_key") if isinstance(scan, dict) else None,
-                "status": "rejected",
-                "field": exc.field,
-                "reason": exc.reason,
-            }
-    rejected = len(scans) - len(items)
+            reject(index, scan, exc)
 
     with ctx.db.read() as session:
         sql = ScanSQL(session.connection())
-        stored = sql.stored(info.id, [i.key for i in items])
-        fresh = [i for i in items if i.key not in stored]
+        stored = sql.stored(info.id, [c[1] for c in checked])
+        # Pass 2: what the scanner read, for the scans not stored yet.
+        items: list[_Item] = []
+        for index, key, entrance_id, explicit, device_at, occurred in checked:
+            if key in stored:
+                results[index] = {
+                    "index": index,
+                    "idempotency_key": key,
+                    "status": "already_recorded",
+                    "direction": stored[key],
+                }
+                continue
+            scan = scans[index]
+            try:
+                visitor = identify(scan.get("text"), scan.get("phone"), trust, now, f"scans[{index}].text")
+            except ScanRejected as exc:
+                reject(index, scan, exc)
+                continue
+            items.append(_Item(index, key, visitor, entrance_id, explicit, device_at, occurred))
+        fresh = items
         people = resolve(ctx, sql, [i.visitor for i in fresh])
         earlier: dict[bytes, list[tuple[dt.datetime, str | None]]] = {}
         if fresh:
@@ -117,15 +144,8 @@ def ingest_batch(ctx: Services, principal: Principal, body: dict[str, Any]) -> d
             start = rules.day_bounds(rules.local_day(first))[0]
             end = rules.day_bounds(rules.local_day(last))[1]
             earlier = sql.earlier(info.id, sorted({k for k, _ in people}), start, end)
+    rejected = sum(1 for r in results if r is not None and r["status"] == "rejected")
 
-    for item in items:
-        if item.key in stored:
-            results[item.position] = {
-                "index": item.position,
-                "idempotency_key": item.key,
-                "status": "already_recorded",
-                "direction": stored[item.key],
-            }
     directions = _batch_directions(rules, info.stay(rules), fresh, people, earlier)
     rows = []
     for item, (person_key, person_id), direction in zip(fresh, people, directions, strict=True):
@@ -178,7 +198,7 @@ def ingest_batch(ctx: Services, principal: Principal, body: dict[str, Any]) -> d
         "clock_skew_seconds": skew,
         "skew_corrected": bool(correction),
         "recorded": len(rows),
-        "already_recorded": len(items) - len(rows),
+        "already_recorded": len(stored),
         "rejected": rejected,
         "results": results,
     }
