@@ -26,7 +26,7 @@ def _payload_text(value: str) -> str:
 
 def _colour() -> bool:
     """Force dark-on-light colours on a terminal (a dark theme would invert the code), not in a pipe."""
-    return click.get_text_stream("stdout").isatty()
+    return sys.stdout.isatty()
 
 
 def _write(path: Path, data: bytes | str) -> None:

@@ -127,7 +127,10 @@ def trust_list(trust_path: Path, as_json: bool) -> None:
 
 @trust_group.command("export")
 @click.option(
-    "--database-url", "database_url", default=None, metavar="URL",
+    "--database-url",
+    "database_url",
+    default=None,
+    metavar="URL",
     help="The platform's database (default: $UNIFIEDQR_DATABASE_URL).",
 )
 def trust_export(database_url: str | None) -> None:
