@@ -310,7 +310,7 @@ def main() -> None:
         verify = 0.0
         for name, url in databases:
             data = root / f"{name}.secrets"
-            world = World(url, data, total + int(TARGET_RATE * seconds * 3))
+            world = World(url, data, total + int(TARGET_RATE * (seconds + 1) * 3))
             if not verify:
                 verify = verify_rate(world, 2.0 if args.quick else 4.0)
                 rows.append(row("p256_verify_raw", verify, "verify/s"))
