@@ -36,9 +36,9 @@ from typing import Any
 
 import httpx
 
-from _common import rate, report, row
 from issuance import Server
-from loadgen import Result, build_request, closed_loop, open_loop
+from support.common import rate, report, row
+from support.loadgen import Result, build_request, closed_loop, open_loop
 
 TARGET_RATE = 1000.0
 TARGET_P99_MS = 50.0

@@ -18,7 +18,7 @@ import numpy as np
 import zxingcpp
 from PIL import Image
 
-from _common import paired_rates, report, row
+from support.common import paired_rates, report, row
 from unifiedqr.codes.payload import parse
 from unifiedqr.imaging import render_card_png, render_png
 from unifiedqr.imaging.card import CARD_CODE_MM, code_image

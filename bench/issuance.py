@@ -33,8 +33,8 @@ from typing import Any
 
 import httpx
 
-from _common import rate, report, row
-from loadgen import Result, build_request, closed_loop, open_loop
+from support.common import rate, report, row
+from support.loadgen import Result, build_request, closed_loop, open_loop
 from unifiedqr.codes.payload import build
 from unifiedqr.codes.signing import sign_code
 

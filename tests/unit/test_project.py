@@ -35,7 +35,7 @@ def test_ci_reads_its_test_command_from_the_readme() -> None:
 
 
 def test_every_benchmark_has_a_quick_mode() -> None:
-    # A benchmark is a script (it has a __main__ block); shared modules like loadgen.py are not.
+    # A benchmark is a script (it has a __main__ block); shared modules (bench/support/) are not.
     scripts = [b for b in (ROOT / "bench").glob("*.py") if "__main__" in b.read_text(encoding="utf-8")]
     assert scripts
     for bench in scripts:

@@ -1,0 +1,1 @@
+"""Shared benchmark plumbing (not benchmarks themselves): timing, the results table, the load generator."""
