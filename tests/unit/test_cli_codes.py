@@ -155,3 +155,18 @@ def test_console_script_keeps_stdout_parseable(tmp_path: Path) -> None:
         [*exe, "parse", "--json", "-"], input="bad", capture_output=True, text=True, env=env
     )
     assert done.returncode == 1 and done.stdout == "" and done.stderr.startswith("error: payload:")
+
+
+def test_ids_may_start_with_a_dash(runner: CliRunner, tmp_path: Path) -> None:
+    # base64url key ids begin with '-' one time in 64: they must still work as positional values.
+    trust = tmp_path / "trust.json"
+    trust.write_text('{"version": 1, "keys": [], "revoked_codes": []}')
+    code, _, err = run(runner, "trust", "revoke", "--trust", str(trust), "-AbCdEfGhIj")
+    assert code == 1 and "'-AbCdEfGhIj' is not on the trust list" in err
+    code, _, err = run(runner, "trust", "revoke", "-AbCdEfGhIj", "--trust", str(trust))
+    assert code == 1 and "'-AbCdEfGhIj' is not on the trust list" in err
+    code, _, err = run(runner, "trust", "revoke", "--trust", str(trust), "--", "-AbCdEfGhIj")
+    assert code == 1 and "is not on the trust list" in err
+    assert run(runner, "trust", "revoke", "--trust", str(trust), "-x")[0] == 2  # a mistyped option
+    code, out, _ = run(runner, "trust", "list", "--trust", str(trust), "--json")
+    assert code == 0 and json.loads(out) == []

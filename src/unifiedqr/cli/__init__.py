@@ -9,6 +9,7 @@ so ``unifiedqr parse`` does not pay for the web framework.
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any
 
 import click
@@ -49,6 +50,7 @@ class LazyGroup(click.Group):
         module_name, _, attribute = target.partition(":")
         command = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command)
+        _accept_dash_arguments(command)
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -64,6 +66,55 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+
+
+_ID_LIKE = re.compile(r"-[A-Za-z0-9_-]{5,}")
+
+
+def _accept_dash_arguments(command: click.Command) -> None:
+    """Let positional values start with ``-``: key ids and venue ids are base64url, and 1 in 64
+    begins with a dash, which click would take for an (unknown) option and exit 2.
+
+    Before click parses, every token that is neither a declared option nor an option's value is
+    moved, in order, behind ``--``; an unknown dash token counts as a value only when it is
+    id-shaped (6+ base64url characters), so a mistyped short option still gets click's error.
+    """
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_dash_arguments(sub)
+        return
+    if not any(isinstance(param, click.Argument) for param in command.params):
+        return
+    takes_value = {"--help": False, "-h": False}
+    for param in command.params:
+        if isinstance(param, click.Option):
+            for name in (*param.opts, *param.secondary_opts):
+                takes_value[name] = not (param.is_flag or param.count)
+    original = command.parse_args
+
+    def parse_args(ctx: click.Context, args: list[str]) -> list[str]:
+        options: list[str] = []
+        values: list[str] = []
+        index = 0
+        while index < len(args):
+            arg = args[index]
+            if arg == "--":
+                values += args[index + 1 :]
+                break
+            name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+            if name in takes_value:
+                options.append(arg)
+                if takes_value[name] and "=" not in arg and index + 1 < len(args):
+                    options.append(args[index + 1])
+                    index += 1
+            elif arg.startswith("-") and len(arg) > 1 and not _ID_LIKE.fullmatch(arg):
+                options.append(arg)  # unknown option: click reports it
+            else:
+                values.append(arg)
+            index += 1
+        return original(ctx, [*options, "--", *values] if values else options)
+
+    setattr(command, "parse_args", parse_args)  # noqa: B010 - an instance override, not a typo
 
 
 @click.group(
