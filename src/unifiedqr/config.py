@@ -123,15 +123,16 @@ class Settings:
             if at_rest_inline
             else None,
             issuer=get("ISSUER") or DEFAULT_ISSUER,
-            key_valid_days=_int(get("KEY_VALID_DAYS"), 730, "KEY_VALID_DAYS", 1),
-            token_ttl_seconds=_int(get("TOKEN_TTL"), 3600, "TOKEN_TTL", 30),
+            key_valid_days=env_int(get("KEY_VALID_DAYS"), 730, "KEY_VALID_DAYS", 1),
+            token_ttl_seconds=env_int(get("TOKEN_TTL"), 3600, "TOKEN_TTL", 30),
             sqlite_synchronous=synchronous,
-            max_body_bytes=_int(get("MAX_BODY_BYTES"), 64 * 1024, "MAX_BODY_BYTES", 1024),
+            max_body_bytes=env_int(get("MAX_BODY_BYTES"), 64 * 1024, "MAX_BODY_BYTES", 1024),
         )
         return settings
 
 
-def _int(text: str | None, default: int, name: str, minimum: int) -> int:
+def env_int(text: str | None, default: int, name: str, minimum: int) -> int:
+    """An integer setting ``UNIFIEDQR_<name>``: ``default`` when unset, a ConfigError naming it otherwise."""
     if text is None:
         return default
     try:

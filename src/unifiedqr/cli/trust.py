@@ -16,6 +16,7 @@ from unifiedqr.cli.common import (
     write_private_file,
     write_text_atomic,
 )
+from unifiedqr.cli.platform import DB_OPTION
 from unifiedqr.codes.payload import parse
 from unifiedqr.codes.signing import revocation_id_of
 from unifiedqr.codes.trust import KEY_FILE_KIND, SigningKey, TrustedKey, TrustList, format_time
@@ -126,13 +127,7 @@ def trust_list(trust_path: Path, as_json: bool) -> None:
 
 
 @trust_group.command("export")
-@click.option(
-    "--database-url",
-    "database_url",
-    default=None,
-    metavar="URL",
-    help="The platform's database (default: $UNIFIEDQR_DATABASE_URL).",
-)
+@DB_OPTION
 def trust_export(database_url: str | None) -> None:
     """Print the platform's published trust list (the document GET /api/v1/trust-list serves)."""
     from unifiedqr.cli.platform import open_services

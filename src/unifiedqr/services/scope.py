@@ -97,6 +97,13 @@ def audit_person_id(
 ) -> None:
     if principal.person_id == person_id:
         return
+    record_audit(session, principal, action, person_id, detail)
+
+
+def record_audit(
+    session: Session, principal: Principal, action: str, person_id: int | None, detail: str = ""
+) -> None:
+    """One audit row, in the caller's transaction (``person_id`` None for reads of many people)."""
     session.add(
         AuditEvent(
             account_id=principal.account_id,

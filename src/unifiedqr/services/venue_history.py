@@ -19,9 +19,9 @@ from sqlalchemy import select
 from unifiedqr.errors import InvalidInput, NotFound
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
+from unifiedqr.services.scope import record_audit
 from unifiedqr.services.venue_runtime import VenueInfo, runtime, venue_for
 from unifiedqr.services.visits import IN, Scan, Visit, derive_visits, directions
-from unifiedqr.store.models import AuditEvent
 from unifiedqr.store.venue_models import ScanEvent
 
 EVENTS = ScanEvent.__table__
@@ -92,16 +92,9 @@ def _visits(ctx: Services, info: VenueInfo, day: dt.date) -> list[Visit]:
 
 
 def _audit(ctx: Services, principal: Principal, info: VenueInfo, what: str, day: dt.date) -> None:
+    # Its own short write transaction: holding SQLite's writer lock for the day's read would stall scans.
     with ctx.db.write() as session:
-        session.add(
-            AuditEvent(
-                account_id=principal.account_id,
-                role=principal.role.value,
-                action=what,
-                person_id=None,
-                detail=f"venue {info.public_id} day {day.isoformat()} (masked)",
-            )
-        )
+        record_audit(session, principal, what, None, f"venue {info.public_id} day {day.isoformat()} (masked)")
 
 
 def visits(

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from unifiedqr.config import env_int
 from unifiedqr.errors import ConfigError
 
 VENUE_TYPES = ("shop", "restaurant", "office", "school", "market", "hospital", "transport", "other")
@@ -60,16 +61,9 @@ class VisitRules:
         env = os.environ if environ is None else environ
 
         def number(name: str, default: int, minimum: int = 0) -> int:
-            text = (env.get("UNIFIEDQR_VISIT_" + name) or "").strip()
-            if not text:
-                return default
-            try:
-                value = int(text)
-            except ValueError:
-                raise ConfigError(f"UNIFIEDQR_VISIT_{name} must be an integer, got {text!r}") from None
-            if value < minimum:
-                raise ConfigError(f"UNIFIEDQR_VISIT_{name} must be at least {minimum}")
-            return value
+            return env_int(
+                (env.get("UNIFIEDQR_VISIT_" + name) or "").strip() or None, default, "VISIT_" + name, minimum
+            )
 
         stays = _stays()
         for item in (env.get("UNIFIEDQR_VISIT_STAY_MINUTES") or "").split(","):
