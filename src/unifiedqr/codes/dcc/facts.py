@@ -44,6 +44,8 @@ class VaccinationFact:
 
 @dataclass(frozen=True)
 class TestFact:
+    __test__ = False  # a fact about a laboratory test, not a pytest test class
+
     taken_at: dt.datetime
     method: Literal["pcr", "rapid_antigen"]
     result: Literal["negative", "positive"]
