@@ -126,3 +126,36 @@ def test_trusted_facts_only_for_a_valid_certificate_before_its_expiry() -> None:
     assert trusted_facts(result, T0 + dt.timedelta(days=367)) is None  # past its own expiry
     forged = verify(Code(ES, vaccination(), tamper=True).build(), trust=[ES.der], at=AT)
     assert forged.certificate is not None and trusted_facts(forged, AT) is None
+
+
+def test_classifier_still_says_eu_dcc() -> None:
+    from unifiedqr.codes.classify import classify
+
+    result = classify(Code(ES).build())
+    assert result.kind == "eu_dcc" and result.details == {"valid_base45": True}
+
+
+def test_facade_is_pinned() -> None:
+    import unifiedqr.codes.dcc as dcc
+
+    assert sorted(dcc.__all__) == sorted(
+        [
+            "STAGES",
+            "CertificateFacts",
+            "DccVerification",
+            "Display",
+            "RecoveryFact",
+            "SignerCertificate",
+            "SignerTrust",
+            "TestFact",
+            "VaccinationFact",
+            "ValueSetNames",
+            "health_facts",
+            "key_id",
+            "minimal_display",
+            "trusted_facts",
+            "value_set_names",
+            "verify",
+        ]
+    )
+    assert all(hasattr(dcc, name) for name in dcc.__all__)
