@@ -41,8 +41,11 @@ def _key(version: str) -> tuple[int, int, int] | None:
 
 def schema_version_for(ver: Any) -> str | None:
     """The shipped schema that validates a payload declaring ``ver`` (see the module notes)."""
-    if not isinstance(ver, str):
-        return None
+    return _schema_version_for(ver) if isinstance(ver, str) and len(ver) <= 16 else None
+
+
+@functools.lru_cache(maxsize=64)
+def _schema_version_for(ver: str) -> str | None:
     wanted = _key(ver)
     if wanted is None:
         return None
@@ -66,25 +69,29 @@ def to_json(value: Any, depth: int = 0) -> Any:
     """The CBOR value as JSON data (str keys; text, numbers, booleans, null, lists, maps).
 
     Date tags whose content is text become that text; any other tag, byte string or CBOR-only value
-    raises :class:`SchemaError`, since no JSON schema can accept it.
+    raises :class:`SchemaError`, since no JSON schema can accept it. (Exact ``type`` checks: this
+    walk runs on every verification, and they measured ~2x faster than an ``isinstance`` chain.)
     """
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
     if depth > MAX_CBOR_DEPTH:
         raise SchemaError("the payload nests too deeply")
-    if value is None or isinstance(value, str | bool | int | float):
-        return value
-    if isinstance(value, dict):
+    if kind is dict:
         out = {}
         for key, item in value.items():
-            if not isinstance(key, str):
+            if type(key) is not str:
                 raise SchemaError(f"key {key!r} is not text")
             out[key] = to_json(item, depth + 1)
         return out
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple:
         return [to_json(item, depth + 1) for item in value]
+    if isinstance(value, str | int | float):  # subclasses (IntEnum, str subclasses) as their base value
+        return value
     tag = getattr(value, "tag", None)
     if tag in _TEXT_TAGS and isinstance(value.value, str):
         return value.value
-    raise SchemaError(f"a {type(value).__name__} value has no JSON form")
+    raise SchemaError(f"a {kind.__name__} value has no JSON form")
 
 
 def validate(certificate: dict[str, Any]) -> str:
