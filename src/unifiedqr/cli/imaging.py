@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from unifiedqr.cli.common import emit_json, read_code_argument
+from unifiedqr.codes.classify import EU_DCC
 from unifiedqr.errors import InvalidInput
 
 
@@ -126,6 +129,19 @@ def render_cmd(
         _write(pdf_path, image_to_pdf(image, dpi))
 
 
+def _dcc_checker(trust_path: Path, at_text: str | None) -> Callable[[str], dict[str, Any]]:
+    """A function from an HC1 text to its ``dcc verify --json`` document, trust loaded once."""
+    import datetime as dt
+
+    from unifiedqr.cli.dcc import load_signer_certificates, result_to_json
+    from unifiedqr.codes.dcc import SignerTrust, verify
+    from unifiedqr.codes.trust import parse_time
+
+    trust = SignerTrust.from_der(load_signer_certificates(trust_path))
+    at = parse_time(at_text, "--dcc-at") if at_text else dt.datetime.now(dt.UTC)
+    return lambda text: result_to_json(verify(text, trust=trust, at=at))
+
+
 def _expand(paths: tuple[Path, ...]) -> list[Path]:
     """Files as given; a directory contributes its image files (by suffix), sorted, not recursing."""
     from unifiedqr.imaging.decode import IMAGE_SUFFIXES
@@ -145,16 +161,28 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array of {file, text, kind}.")
 @click.option("--no-cascade", is_flag=True, help="Only the plain decoder call (for comparison).")
-def scan_cmd(images: tuple[Path, ...], as_json: bool, no_cascade: bool) -> None:
+@click.option(
+    "--dcc-trust",
+    "dcc_trust",
+    type=click.Path(path_type=Path),
+    help="Verify HC1 (EU DCC) codes against these signer certificates (as for `dcc verify --trust`).",
+)
+@click.option("--dcc-at", "dcc_at", help="With --dcc-trust: verify at this RFC 3339 time (default: now).")
+def scan_cmd(
+    images: tuple[Path, ...], as_json: bool, no_cascade: bool, dcc_trust: Path | None, dcc_at: str | None
+) -> None:
     """Read every QR code in IMAGE... (PNG, JPEG, WebP files or directories of them).
 
     Each code is printed as FILE, KIND and TEXT (tab-separated), or as JSON with --json. A file that
     cannot be read or holds no readable code is reported on stderr; the others are still processed
-    and the exit status is then 1.
+    and the exit status is then 1. With --dcc-trust, each HC1 code is also verified: a fourth column
+    ``dcc:<status>``, or a "dcc" object (status, stages, reasons, display) in the JSON; the outcome
+    of a certificate does not change the exit status.
     """
     from unifiedqr.imaging.decode import decode_image
 
-    results: list[dict[str, str]] = []
+    check_dcc = _dcc_checker(dcc_trust, dcc_at) if dcc_trust is not None else None
+    results: list[dict[str, Any]] = []
     failures = 0
     files = _expand(images)
     if not files:
@@ -173,10 +201,14 @@ def scan_cmd(images: tuple[Path, ...], as_json: bool, no_cascade: bool) -> None:
             failures += 1
             continue
         for item in found:
-            row = {"file": str(path), **item.to_json()}
+            row: dict[str, Any] = {"file": str(path), **item.to_json()}
+            extra = ""
+            if check_dcc is not None and item.kind == EU_DCC:
+                row["dcc"] = check_dcc(item.text)
+                extra = f"\tdcc:{row['dcc']['status']}"
             results.append(row)
             if not as_json:
-                click.echo(f"{path}\t{item.kind}\t{item.text}")
+                click.echo(f"{path}\t{item.kind}\t{item.text}{extra}")
     if as_json:
         emit_json(results)
     if failures:
