@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 
 from issuance import Server
-from support.common import rate, report, row
+from support.common import open_services, rate, report, row
 from support.loadgen import Result, build_request, closed_loop, open_loop
 
 TARGET_RATE = 1000.0
@@ -59,22 +59,26 @@ class World:
     """A fresh database with a venue, a staff login and pre-signed codes of distinct people."""
 
     def __init__(self, url: str, data_dir: Path, codes: int) -> None:
-        from unifiedqr.codes.payload import build
+        from unifiedqr.codes.build import build
         from unifiedqr.codes.signing import sign_code
-        from unifiedqr.config import Settings
+        from unifiedqr.serialize import jsonable
         from unifiedqr.services import venues
-        from unifiedqr.services.context import Services
 
-        ctx = Services(Settings.from_env(url, environ={"UNIFIEDQR_DATA_DIR": str(data_dir)}))
+        ctx, operator = open_services(url, data_dir)
         try:
             reg = venues.VenueRegistration(
                 "Chợ Bến Thành", "market", "HCM", "Q1", "BT", "1 Lê Lợi", "0911111111"
             )
-            self.venue = venues.register(ctx, None, reg)
+            self.venue = jsonable(venues.register(ctx, operator, reg))
             self.password = secrets.token_urlsafe(12)
             self.username = f"gate{secrets.token_hex(3)}"
             venues.add_staff(
-                ctx, None, self.venue["venue_id"], name="Gate", username=self.username, password=self.password
+                ctx,
+                operator,
+                self.venue["venue_id"],
+                name="Gate",
+                username=self.username,
+                password=self.password,
             )
             now = dt.datetime.now(dt.UTC)
             key = ctx.keys.current(now)
@@ -191,7 +195,7 @@ def raw_copy_postgresql(url: str, n: int) -> float:
 
 def _copy_of_scan_events(execute: Any, dialect: str) -> tuple[str, str]:
     """CREATE raw_scans with scan_events' columns and indexes (no foreign keys: a ceiling)."""
-    from unifiedqr.store.scan_sql import COLUMNS as _COLUMNS
+    from unifiedqr.store.scan_rows import COLUMNS as _COLUMNS
 
     blob = "BLOB" if dialect == "sqlite" else "BYTEA"
     time_type = "DATETIME" if dialect == "sqlite" else "TIMESTAMPTZ"

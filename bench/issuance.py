@@ -33,9 +33,9 @@ from typing import Any
 
 import httpx
 
-from support.common import rate, report, row
+from support.common import open_services, rate, report, row
 from support.loadgen import Result, build_request, closed_loop, open_loop
-from unifiedqr.codes.payload import build
+from unifiedqr.codes.build import build
 from unifiedqr.codes.signing import sign_code
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -51,13 +51,11 @@ def free_port() -> int:
 
 def setup(url: str, data_dir: Path) -> tuple[str, float]:
     """Schema, keys and a platform in a fresh database; also the raw signing rate with that key."""
-    from unifiedqr.config import Settings
     from unifiedqr.services import accounts
-    from unifiedqr.services.context import Services
 
-    ctx = Services(Settings.from_env(url, environ={"UNIFIEDQR_DATA_DIR": str(data_dir)}))
+    ctx, operator = open_services(url, data_dir)
     try:
-        api_key = accounts.create_platform(ctx, "bench").api_key
+        api_key = accounts.create_platform(ctx, operator, "bench").api_key
         now = dt.datetime.now(dt.UTC)
         key = ctx.keys.current(now)
         code = build(

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from support.common import paired_rates, rate, report, row
-from unifiedqr.codes.payload import build, format_code, parse
+from unifiedqr.codes.build import build
+from unifiedqr.codes.payload import format_code, parse
 from unifiedqr.codes.signing import sign_code, split_signature, verify_payload
 from unifiedqr.codes.trust import SigningKey, TrustList
 

@@ -6,7 +6,8 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
-from unifiedqr.codes.payload import ExtForm, Gender, PersonalCode, build
+from unifiedqr.codes.build import build
+from unifiedqr.codes.payload import ExtForm, Gender, PersonalCode
 
 digits = st.text("0123456789", min_size=1, max_size=1)
 qids = st.text("0123456789", min_size=18, max_size=18)

@@ -64,3 +64,15 @@ def report(name: str, rows: list[dict[str, Any]]) -> Path:
     path.write_text(json.dumps([{**r, **meta} for r in rows], indent=2) + "\n")
     print(f"wrote {path}", file=sys.stderr)
     return path
+
+
+def open_services(url: str, data_dir: Path) -> Any:
+    """A migrated database and its service container, and the host operator to act with."""
+    from unifiedqr.config import Settings
+    from unifiedqr.services.auth import host_operator
+    from unifiedqr.services.context import Services
+    from unifiedqr.store.db import upgrade
+
+    settings = Settings.from_env(url, environ={"UNIFIEDQR_DATA_DIR": str(data_dir)})
+    upgrade(settings.database_url)
+    return Services(settings), host_operator("bench@localhost")

@@ -8,7 +8,6 @@ Errors come back as the package's own exceptions, rebuilt from the problem-detai
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -33,17 +32,8 @@ class ApiError(UnifiedQRError):
     def __init__(self, status: int, problem: dict[str, Any]) -> None:
         self.status = status
         self.problem = problem
-        self.field = str(problem.get("field") or "response")
-        self.reason = str(problem.get("detail") or problem.get("title") or f"HTTP {status}")
-        super().__init__(f"HTTP {status}: {self.reason}")
-
-
-def token_file() -> Path:
-    configured = os.environ.get("UNIFIEDQR_TOKEN_FILE")
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "unifiedqr" / "token.json"
+        reason = str(problem.get("detail") or problem.get("title") or f"HTTP {status}")
+        super().__init__(str(problem.get("field") or "response"), f"HTTP {status}: {reason}")
 
 
 def _raise_for(response: httpx.Response) -> None:
@@ -92,9 +82,8 @@ class Client:
         self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
 
     @classmethod
-    def from_saved_token(cls, base_url: str | None = None) -> Client:
-        """A client with the token ``unifiedqr login`` stored (and its URL unless one is given)."""
-        path = token_file()
+    def from_saved_token(cls, path: Path, base_url: str | None = None) -> Client:
+        """A client with the token ``unifiedqr login`` saved in ``path`` (and its URL unless given)."""
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -19,7 +19,16 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_TOKEN_TTL``            bearer token lifetime in seconds (default 3600)
 ``UNIFIEDQR_SQLITE_SYNCHRONOUS``   ``NORMAL`` (default: WAL survives a killed process) or ``FULL``
 ``UNIFIEDQR_MAX_BODY_BYTES``       request body cap (default 65536)
+``UNIFIEDQR_PASSWORD_*``           argon2id cost: ``TIME_COST`` 3, ``MEMORY_KIB`` 65536, ``PARALLELISM`` 4
+``UNIFIEDQR_VENUE_BASE_URL``       the host printed in venue codes (default a placeholder to configure)
+``UNIFIEDQR_BATCH_CAP``            most scans in one offline upload (default 5000)
+``UNIFIEDQR_VISIT_*``              the visit rules' numbers (docs/venues.md)
+``UNIFIEDQR_URL``, ``_TOKEN``,     what the user-side commands talk to (:class:`ClientSettings`)
+``_TOKEN_FILE``
 =================================  ==============================================================
+
+This is the only module that reads the environment: everything else receives a :class:`Settings`
+(or :class:`ClientSettings`) built once at start-up and passed down.
 """
 
 from __future__ import annotations
@@ -36,11 +45,13 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from unifiedqr.errors import ConfigError
+from unifiedqr.services.visits import DEFAULT_STAYS, VisitRules
 
 ENV_PREFIX = "UNIFIEDQR_"
 AT_REST_KEY_KIND = "unifiedqr-at-rest-key"
 AT_REST_KEY_BYTES = 32
 DEFAULT_ISSUER = "Unified Personal QR national platform"
+DEFAULT_VENUE_BASE_URL = "https://checkin.unifiedqr.vn"
 
 
 def _default_data_home(environ: Mapping[str, str]) -> Path:
@@ -57,8 +68,26 @@ def sqlite_path(database_url: str) -> Path | None:
 
 
 @dataclass(frozen=True)
+class VenueSettings:
+    """``UNIFIEDQR_VENUE_BASE_URL`` (the host printed on posters), the batch cap, the cache time."""
+
+    base_url: str = DEFAULT_VENUE_BASE_URL
+    batch_cap: int = 5000
+    cache_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class PasswordHashing:
+    """argon2id cost (``UNIFIEDQR_PASSWORD_MEMORY_KIB``...); argon2-cffi's RFC 9106 defaults."""
+
+    time_cost: int = 3
+    memory_kib: int = 64 * 1024
+    parallelism: int = 4
+
+
+@dataclass(frozen=True)
 class Settings:
-    """Everything the service needs to start; build with :meth:`from_env`, then :func:`bootstrap`."""
+    """Everything the service needs, read once (:meth:`from_env`) and passed down; never re-read."""
 
     database_url: str
     data_dir: Path
@@ -73,6 +102,9 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     api_key_cache_seconds: float = 5.0
     key_reload_seconds: float = 30.0
+    venues: VenueSettings = field(default_factory=VenueSettings)
+    visit_rules: VisitRules = field(default_factory=VisitRules)
+    passwords: PasswordHashing = field(default_factory=PasswordHashing)
 
     @property
     def production(self) -> bool:
@@ -84,64 +116,128 @@ class Settings:
 
     @classmethod
     def from_env(cls, database_url: str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-        env_map = os.environ if environ is None else environ
-
-        def get(name: str) -> str | None:
-            value = env_map.get(ENV_PREFIX + name)
-            return value.strip() if value and value.strip() else None
-
-        env = (get("ENV") or "development").lower()
-        if env not in ("development", "production"):
-            raise ConfigError(f"UNIFIEDQR_ENV must be development or production, got {env!r}")
-        url = database_url or get("DATABASE_URL")
-        explicit_data_dir = get("DATA_DIR")
+        env = _Env(os.environ if environ is None else environ)
+        mode = (env.get("ENV") or "development").lower()
+        if mode not in ("development", "production"):
+            raise ConfigError("UNIFIEDQR_ENV", f"must be development or production, got {mode!r}")
+        url = database_url or env.get("DATABASE_URL")
+        explicit_data_dir = env.get("DATA_DIR")
         if url is None:
-            home = Path(explicit_data_dir).expanduser() if explicit_data_dir else _default_data_home(env_map)
+            home = Path(explicit_data_dir).expanduser() if explicit_data_dir else _default_data_home(env.raw)
             url = f"sqlite:///{home / 'unifiedqr.sqlite'}"
         try:
             db_file = sqlite_path(url)
         except Exception as exc:  # sqlalchemy raises ArgumentError for a malformed URL
-            raise ConfigError(f"UNIFIEDQR_DATABASE_URL is not a database URL: {exc}") from None
+            raise ConfigError("UNIFIEDQR_DATABASE_URL", f"is not a database URL: {exc}") from None
         if explicit_data_dir:
             data_dir = Path(explicit_data_dir).expanduser().resolve()
         elif db_file is not None:
             data_dir = db_file.with_name(db_file.stem + ".secrets")
         else:
             safe = make_url(url)
-            data_dir = _default_data_home(env_map) / f"{safe.host or 'local'}-{safe.database or 'db'}"
-        at_rest_inline = get("AT_REST_KEY")
-        synchronous = (get("SQLITE_SYNCHRONOUS") or "NORMAL").upper()
+            data_dir = _default_data_home(env.raw) / f"{safe.host or 'local'}-{safe.database or 'db'}"
+        at_rest_inline = env.get("AT_REST_KEY")
+        synchronous = (env.get("SQLITE_SYNCHRONOUS") or "NORMAL").upper()
         if synchronous not in ("NORMAL", "FULL"):
-            raise ConfigError("UNIFIEDQR_SQLITE_SYNCHRONOUS must be NORMAL or FULL")
-        settings = cls(
+            raise ConfigError("UNIFIEDQR_SQLITE_SYNCHRONOUS", "must be NORMAL or FULL")
+        return cls(
             database_url=url,
             data_dir=data_dir,
-            env=env,
-            issuing_key_path=Path(p).expanduser() if (p := get("ISSUING_KEY")) else None,
-            at_rest_key_path=Path(p).expanduser() if (p := get("AT_REST_KEY_FILE")) else None,
+            env=mode,
+            issuing_key_path=Path(p).expanduser() if (p := env.get("ISSUING_KEY")) else None,
+            at_rest_key_path=Path(p).expanduser() if (p := env.get("AT_REST_KEY_FILE")) else None,
             at_rest_key=decode_at_rest_key(at_rest_inline, "UNIFIEDQR_AT_REST_KEY")
             if at_rest_inline
             else None,
-            issuer=get("ISSUER") or DEFAULT_ISSUER,
-            key_valid_days=env_int(get("KEY_VALID_DAYS"), 730, "KEY_VALID_DAYS", 1),
-            token_ttl_seconds=env_int(get("TOKEN_TTL"), 3600, "TOKEN_TTL", 30),
+            issuer=env.get("ISSUER") or DEFAULT_ISSUER,
+            key_valid_days=env.integer("KEY_VALID_DAYS", 730, 1),
+            token_ttl_seconds=env.integer("TOKEN_TTL", 3600, 30),
             sqlite_synchronous=synchronous,
-            max_body_bytes=env_int(get("MAX_BODY_BYTES"), 64 * 1024, "MAX_BODY_BYTES", 1024),
+            max_body_bytes=env.integer("MAX_BODY_BYTES", 64 * 1024, 1024),
+            venues=_venue_settings(env),
+            visit_rules=_visit_rules(env),
+            passwords=PasswordHashing(
+                time_cost=env.integer("PASSWORD_TIME_COST", 3, 1),
+                memory_kib=env.integer("PASSWORD_MEMORY_KIB", 64 * 1024, 64),
+                parallelism=env.integer("PASSWORD_PARALLELISM", 4, 1),
+            ),
         )
-        return settings
 
 
-def env_int(text: str | None, default: int, name: str, minimum: int) -> int:
-    """An integer setting ``UNIFIEDQR_<name>``: ``default`` when unset, a ConfigError naming it otherwise."""
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError(f"{ENV_PREFIX}{name} must be an integer, got {text!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{ENV_PREFIX}{name} must be at least {minimum}")
-    return value
+class _Env:
+    """The ``UNIFIEDQR_*`` variables of one environment mapping, stripped; blank means unset."""
+
+    def __init__(self, raw: Mapping[str, str]) -> None:
+        self.raw = raw
+
+    def get(self, name: str) -> str | None:
+        value = self.raw.get(ENV_PREFIX + name)
+        return value.strip() if value and value.strip() else None
+
+    def integer(self, name: str, default: int, minimum: int) -> int:
+        text = self.get(name)
+        if text is None:
+            return default
+        try:
+            value = int(text)
+        except ValueError:
+            raise ConfigError(ENV_PREFIX + name, f"must be an integer, got {text!r}") from None
+        if value < minimum:
+            raise ConfigError(ENV_PREFIX + name, f"must be at least {minimum}")
+        return value
+
+
+def _venue_settings(env: _Env) -> VenueSettings:
+    base = (env.get("VENUE_BASE_URL") or DEFAULT_VENUE_BASE_URL).rstrip("/")
+    if not base.startswith("https://") or len(base) > 47:
+        raise ConfigError("UNIFIEDQR_VENUE_BASE_URL", "must be https://<host> of at most 47 characters")
+    return VenueSettings(base_url=base, batch_cap=env.integer("BATCH_CAP", 5000, 1))
+
+
+def _visit_rules(env: _Env) -> VisitRules:
+    """``UNIFIEDQR_VISIT_*``: every number of the visit rules (docs/venues.md)."""
+
+    def number(name: str, default: int, minimum: int = 0) -> int:
+        return env.integer("VISIT_" + name, default, minimum)
+
+    stays = dict(DEFAULT_STAYS)
+    for item in (env.get("VISIT_STAY_MINUTES") or "").split(","):
+        kind, sep, minutes = item.strip().partition("=")
+        if not item.strip():
+            continue
+        if not sep or kind not in stays or not minutes.strip().isdigit():
+            raise ConfigError("UNIFIEDQR_VISIT_STAY_MINUTES", "is type=minutes,... (e.g. shop=30,office=540)")
+        stays[kind] = int(minutes)
+    return VisitRules(
+        duplicate_seconds=number("DUPLICATE_SECONDS", 60),
+        utc_offset_minutes=number("UTC_OFFSET_MINUTES", 420, -14 * 60),
+        stay_minutes=stays,
+        close_at_next_check_in=number("CLOSE_AT_NEXT_CHECK_IN", 1) != 0,
+        future_tolerance_seconds=number("FUTURE_TOLERANCE_SECONDS", 300),
+        skew_tolerance_seconds=number("SKEW_TOLERANCE_SECONDS", 120),
+        max_age_days=number("MAX_AGE_DAYS", 30, 1),
+    )
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """What the API client and the user-side commands read: ``UNIFIEDQR_URL``, ``_TOKEN``, ``_TOKEN_FILE``."""
+
+    url: str | None
+    token: str | None
+    token_file: Path
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ClientSettings:
+        raw = os.environ if environ is None else environ
+        env = _Env(raw)
+        configured = env.get("TOKEN_FILE")
+        if configured:
+            token_file = Path(configured).expanduser()
+        else:
+            base = raw.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+            token_file = Path(base) / "unifiedqr" / "token.json"
+        return cls(env.get("URL"), env.get("TOKEN"), token_file)
 
 
 def decode_at_rest_key(text: str, where: str) -> bytes:
@@ -149,11 +245,11 @@ def decode_at_rest_key(text: str, where: str) -> bytes:
     try:
         raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
     except (binascii.Error, ValueError):
-        raise ConfigError(f"{where}: the at-rest key is not base64url") from None
+        raise ConfigError(where, "the at-rest key is not base64url") from None
     if len(raw) != AT_REST_KEY_BYTES:
-        raise ConfigError(f"{where}: the at-rest key must be {AT_REST_KEY_BYTES} bytes, got {len(raw)}")
+        raise ConfigError(where, f"the at-rest key must be {AT_REST_KEY_BYTES} bytes, got {len(raw)}")
     if len(set(raw)) < 8:
-        raise ConfigError(f"{where}: the at-rest key looks like a placeholder; generate a random one")
+        raise ConfigError(where, "the at-rest key looks like a placeholder; generate a random one")
     return raw
 
 
@@ -161,13 +257,13 @@ def read_at_rest_key_file(path: Path) -> bytes:
     try:
         data = json.loads(path.read_bytes()[:65536])
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: cannot read the at-rest key file ({exc})") from None
+        raise ConfigError(str(path), f"cannot read the at-rest key file ({exc})") from None
     if (
         not isinstance(data, dict)
         or data.get("kind") != AT_REST_KEY_KIND
         or not isinstance(data.get("key"), str)
     ):
-        raise ConfigError(f"{path}: not an at-rest key file (kind {AT_REST_KEY_KIND!r} expected)")
+        raise ConfigError(str(path), f"not an at-rest key file (kind {AT_REST_KEY_KIND!r} expected)")
     return decode_at_rest_key(data["key"], str(path))
 
 
@@ -200,8 +296,8 @@ def resolve_secrets(settings: Settings) -> Settings:
         if key_path is None:
             if settings.production:
                 raise ConfigError(
-                    "production: set UNIFIEDQR_AT_REST_KEY_FILE or UNIFIEDQR_AT_REST_KEY"
-                    " (refusing to generate one)"
+                    "UNIFIEDQR_AT_REST_KEY_FILE",
+                    "production: set it or UNIFIEDQR_AT_REST_KEY (refusing to generate one)",
                 )
             key_path = settings.data_dir / "at-rest.key"
             if not key_path.exists():
@@ -218,13 +314,15 @@ def resolve_secrets(settings: Settings) -> Settings:
     issuing = settings.issuing_key_path
     if issuing is None:
         if settings.production:
-            raise ConfigError("production: set UNIFIEDQR_ISSUING_KEY to a signing key file or directory")
+            raise ConfigError(
+                "UNIFIEDQR_ISSUING_KEY", "production: set it to a signing key file or directory"
+            )
         issuing = settings.data_dir / "issuing-keys"
     if issuing.is_dir() or (not issuing.exists() and issuing.suffix != ".json"):
         existing = sorted(issuing.glob("*.json")) if issuing.is_dir() else []
         if not existing:
             if settings.production:
-                raise ConfigError(f"production: no issuing key in {issuing}")
+                raise ConfigError("UNIFIEDQR_ISSUING_KEY", f"production: no issuing key in {issuing}")
             new_key = SigningKey.generate(settings.issuer, dt.datetime.now(dt.UTC), settings.key_valid_days)
             target = issuing / f"{new_key.key_id}.json"
             try:
@@ -233,5 +331,5 @@ def resolve_secrets(settings: Settings) -> Settings:
             except FileExistsError:
                 pass
     elif not issuing.exists():
-        raise ConfigError(f"UNIFIEDQR_ISSUING_KEY: {issuing} does not exist")
+        raise ConfigError("UNIFIEDQR_ISSUING_KEY", f"{issuing} does not exist")
     return replace(settings, at_rest_key=key, at_rest_key_path=key_path, issuing_key_path=issuing)

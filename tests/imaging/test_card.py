@@ -62,7 +62,8 @@ def test_masked_and_full_cards_differ_only_below_the_code(sample_code: PersonalC
 
 
 def test_masked_payload_renders_too(sample_code: PersonalCode) -> None:
-    from unifiedqr.codes.payload import format_code, masked_variant
+    from unifiedqr.codes.display import masked_variant
+    from unifiedqr.codes.payload import format_code
 
     safe = masked_variant(sample_code)
     assert [d.text for d in decode_image(render_card_png(safe, dpi=150))] == [format_code(safe)]

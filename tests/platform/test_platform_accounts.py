@@ -6,15 +6,15 @@ import time
 from dataclasses import replace
 
 from platform_helpers import person_body
+from tests.support import OPERATOR, create_account
 
 from unifiedqr.services import accounts
 from unifiedqr.services.auth import issue_token
 
 
 def test_login_by_username_and_by_phone(ctx, anon, client_for):
-    accounts.create_account(
+    create_account(
         ctx,
-        None,
         role="health_official",
         name="Official",
         username="official",
@@ -30,9 +30,7 @@ def test_login_by_username_and_by_phone(ctx, anon, client_for):
 
 
 def test_wrong_credentials_are_one_vague_401(ctx, anon):
-    accounts.create_account(
-        ctx, None, role="health_official", name="O", username="official", password="correct horse"
-    )
+    create_account(ctx, role="health_official", name="O", username="official", password="correct horse")
     for login, password in [
         ("official", "wrong horse"),
         ("nobody", "correct horse"),
@@ -100,11 +98,11 @@ def test_revoked_key_cache_expires_in_another_process(ctx, make_platform, client
     from unifiedqr.services.context import Services
 
     platform = make_platform()
-    other = Services(replace(ctx.settings, api_key_cache_seconds=0.2), migrate=False)
+    other = Services(replace(ctx.settings, api_key_cache_seconds=0.2))
     try:
         principal = other.authenticate(f"Bearer {platform.token}")
         assert principal.role.value == "platform"
-        accounts.revoke_api_key(ctx, None, platform.platform_id, platform.api_key_id)
+        accounts.revoke_api_key(ctx, OPERATOR, platform.platform_id, platform.api_key_id)
         time.sleep(0.3)
         import pytest
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from platform_helpers import person_body, platform_routes
+from tests.support import OPERATOR
 
 from unifiedqr.services import accounts
 
@@ -143,7 +144,7 @@ def test_role_by_endpoint_matrix(ctx, make_platform, make_user, client_for):
     counter = iter(range(10**6))
 
     def spare_key() -> str:
-        return accounts.add_api_key(ctx, None, platform.platform_id)["api_key_id"]
+        return accounts.add_api_key(ctx, OPERATOR, platform.platform_id).api_key_id
 
     def card() -> str:
         n = next(counter)

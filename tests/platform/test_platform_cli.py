@@ -16,11 +16,12 @@ import pytest
 from click.testing import CliRunner
 from platform_helpers import person_body
 from sqlalchemy import select
+from tests.support import create_account
 
 from unifiedqr.cli import main
 from unifiedqr.codes.trust import TrustList
 from unifiedqr.config import Settings
-from unifiedqr.services import accounts, people
+from unifiedqr.services import people
 from unifiedqr.services.auth import principal_for
 from unifiedqr.services.context import Services
 from unifiedqr.store.models import Account
@@ -92,9 +93,7 @@ def test_bad_settings_are_one_line_errors(tmp_path):
 
 
 def test_login_keeps_a_private_token_for_the_client(ctx, live_url, tmp_path):
-    accounts.create_account(
-        ctx, None, role="health_official", name="O", username="official", password="correct horse"
-    )
+    create_account(ctx, role="health_official", name="O", username="official", password="correct horse")
     token_path = tmp_path / "cfg" / "token.json"
     env = {"UNIFIEDQR_TOKEN_FILE": str(token_path)}
     code, _, err = run(
@@ -102,14 +101,11 @@ def test_login_keeps_a_private_token_for_the_client(ctx, live_url, tmp_path):
     )
     assert code == 0, err
     assert (token_path.stat().st_mode & 0o777) == 0o600
-    os.environ["UNIFIEDQR_TOKEN_FILE"] = str(token_path)
-    try:
-        from unifiedqr.client import Client
+    from unifiedqr.client import Client
+    from unifiedqr.config import ClientSettings
 
-        with Client.from_saved_token() as client:
-            assert client.me()["role"] == "health_official"
-    finally:
-        del os.environ["UNIFIEDQR_TOKEN_FILE"]
+    with Client.from_saved_token(ClientSettings.from_env(env).token_file) as client:
+        assert client.me()["role"] == "health_official"
     code, _, err = run(
         ["login", "--url", live_url, "--login", "official", "--password-stdin"], env, "wrong\n"
     )
@@ -170,9 +166,7 @@ def test_serve_creates_the_schema_and_an_acknowledged_registration_survives_kill
     assert b"serving the platform API" in err
     ctx = Services(Settings.from_env(url))
     try:
-        accounts.create_account(
-            ctx, None, role="administrator", name="A", username="adm", password="correct horse"
-        )
+        create_account(ctx, role="administrator", name="A", username="adm", password="correct horse")
         with ctx.db.read() as session:
             account = session.scalars(select(Account).where(Account.username == "adm")).one()
         reader = principal_for(account.id, account.public_id, account.role, account.name, None)

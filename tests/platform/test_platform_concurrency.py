@@ -8,13 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from platform_helpers import new_document
 from sqlalchemy import func, select
+from tests.support import OPERATOR
 
 from unifiedqr.services import accounts
 from unifiedqr.store.models import Person, PersonDocument, PersonPlatform
 
 
 def test_concurrent_duplicate_registrations_end_with_one_qid(ctx, live_url):
-    keys = [accounts.create_platform(ctx, name).api_key for name in ("A", "B", "C", "D")]
+    keys = [accounts.create_platform(ctx, OPERATOR, name).api_key for name in ("A", "B", "C", "D")]
     rounds, per_round = 4, 16
     for _ in range(rounds):
         document = new_document()

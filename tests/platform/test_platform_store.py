@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from platform_helpers import person_body
 from sqlalchemy import inspect, select, text
+from tests.support import OPERATOR
 
 from unifiedqr.codes.signing import Status, verify_payload
 from unifiedqr.codes.trust import TrustList
@@ -58,12 +59,14 @@ def test_synchronous_full_is_a_setting(tmp_path):
 
     from unifiedqr.config import Settings
     from unifiedqr.services.context import Services
+    from unifiedqr.store.db import upgrade
 
     base = Settings.from_env(
         f"sqlite:///{tmp_path / 'full.sqlite'}",
         environ={"UNIFIEDQR_SQLITE_SYNCHRONOUS": "full", "UNIFIEDQR_DATA_DIR": str(tmp_path / "s")},
     )
     assert base.sqlite_synchronous == "FULL"
+    upgrade(base.database_url)
     ctx = Services(replace(base))
     try:
         with ctx.db.write_engine.connect() as connection:
@@ -121,8 +124,8 @@ def test_key_rotation_without_restart_and_reissue(ctx, make_platform, anon, tmp_
 
     key_dir = tmp_path / "keys"
     shutil.copytree(ctx.settings.issuing_key_path, key_dir)
-    rotated = Services(replace(ctx.settings, issuing_key_path=key_dir, key_reload_seconds=0), migrate=False)
-    serving = Services(replace(ctx.settings, issuing_key_path=key_dir, key_reload_seconds=0), migrate=False)
+    rotated = Services(replace(ctx.settings, issuing_key_path=key_dir, key_reload_seconds=0))
+    serving = Services(replace(ctx.settings, issuing_key_path=key_dir, key_reload_seconds=0))
     try:
         platform = make_platform()
         principal = rotated.authenticate(f"Bearer {platform.token}")
@@ -134,16 +137,14 @@ def test_key_rotation_without_restart_and_reissue(ctx, make_platform, anon, tmp_
             time.sleep(0.05)
         new = rotated.keys.rotate("Rotation test", 30)
         # the other (serving) process notices the new file without a restart
-        serving = Services(
-            replace(ctx.settings, issuing_key_path=key_dir, key_reload_seconds=0), migrate=False
-        )
+        serving = Services(replace(ctx.settings, issuing_key_path=key_dir, key_reload_seconds=0))
         after = registry.register(serving, principal, registry.Registration(**person_body()))
         assert after.payload.rsplit("<", 1)[1].startswith(new.key_id + ".")
         trust = TrustList.from_json(anon.trust_list())
         now = dt.datetime.now(dt.UTC)
         assert {old_key, new.key_id} <= set(trust.keys)
         assert verify_payload(before.payload, trust, now).status is Status.VALID, "old codes stay valid"
-        assert people.reissue_old_codes(serving) >= 1
+        assert people.reissue_old_codes(serving, OPERATOR) >= 1
         reissued = platform.code(before.qid)
         assert reissued.rsplit("<", 1)[1].startswith(new.key_id + ".")
         assert verify_payload(reissued, trust, now).status is Status.VALID
@@ -168,9 +169,9 @@ def test_revoked_key_is_published_and_not_used(ctx, anon, tmp_path):
     key_file.write_text(json.dumps(key.to_json()))
     from unifiedqr.services.context import Services
 
-    other = Services(replace(ctx.settings, issuing_key_path=key_file), migrate=False)
+    other = Services(replace(ctx.settings, issuing_key_path=key_file))
     try:
-        keys.revoke_key(ctx.db, key.key_id)
+        keys.revoke_key(ctx, OPERATOR, key.key_id)
         published = TrustList.from_json(anon.trust_list())
         assert published.keys[key.key_id].revoked
         other.keys._revoked_cache = (0.0, frozenset())
@@ -181,7 +182,7 @@ def test_revoked_key_is_published_and_not_used(ctx, anon, tmp_path):
         with pytest.raises(ConfigError):
             other.keys.current(dt.datetime.now(dt.UTC))
         with pytest.raises(NotFound):
-            keys.revoke_key(ctx.db, "nope")
+            keys.revoke_key(ctx, OPERATOR, "nope")
     finally:
         other.close()
         with ctx.db.write() as session:

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from unifiedqr.codes.build import build
 from unifiedqr.codes.cccd import parse_cccd
 from unifiedqr.codes.classify import classify
-from unifiedqr.codes.payload import build
 from unifiedqr.errors import CCCDError
 
 SAMPLE = "001093029317|NGUYEN LE KHA HAN|1987-01-18|0|162979388586171100|<1<HS4010120878821<0944713700"

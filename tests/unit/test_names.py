@@ -4,8 +4,8 @@ import unicodedata
 
 import pytest
 
+from unifiedqr.codes.build import build, parse_human_date
 from unifiedqr.codes.names import fold_name
-from unifiedqr.codes.payload import build, parse_human_date
 from unifiedqr.errors import NameFormatError, PayloadError
 
 

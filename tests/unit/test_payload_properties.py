@@ -8,18 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.strategies import extras, names, personal_codes
+from unifiedqr.codes.build import build
+from unifiedqr.codes.display import mask_birth_date, mask_document, masked_variant
 from unifiedqr.codes.names import fold_name
-from unifiedqr.codes.payload import (
-    ExtForm,
-    PersonalCode,
-    build,
-    decode_input,
-    format_code,
-    mask_birth_date,
-    mask_document,
-    masked_variant,
-    parse,
-)
+from unifiedqr.codes.payload import ExtForm, PersonalCode, decode_input, format_code, parse
 from unifiedqr.errors import InvalidInput
 
 

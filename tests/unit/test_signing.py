@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.strategies import personal_codes
-from unifiedqr.codes.payload import PersonalCode, format_code, masked_variant, parse
+from unifiedqr.codes.display import masked_variant
+from unifiedqr.codes.payload import PersonalCode, format_code, parse
 from unifiedqr.codes.signing import (
     Status,
     revocation_id_of,

@@ -1,5 +1,5 @@
-"""Fixtures for the venue tests: the platform's real-database fixtures (SQLite always, PostgreSQL when
-it answers), imported rather than copied, plus a registered venue with its owner and a staff member."""
+"""Fixtures for the venue tests: a registered venue with its owner and a staff member (the real-database
+fixtures are the shared ones in ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -9,27 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.platform import conftest as platform_fixtures
 from unifiedqr.client import Client
-from unifiedqr.services import venue_runtime
-
-# The platform's fixtures, reused (one definition; pytest finds them by these names).
-pg_database = platform_fixtures.pg_database
-backend_services = platform_fixtures.backend_services
-ctx = platform_fixtures.ctx
-backend = platform_fixtures.backend
-app = platform_fixtures.app
-client_for = platform_fixtures.client_for
-anon = platform_fixtures.anon
-make_platform = platform_fixtures.make_platform
-make_user = platform_fixtures.make_user
-
-
-@pytest.fixture(autouse=True)
-def _fresh_venue_caches(request: pytest.FixtureRequest) -> None:
-    """Every test starts with empty venue caches and the default rules (tables are wiped by ``ctx``)."""
-    if "ctx" in request.fixturenames:
-        venue_runtime.runtime(request.getfixturevalue("ctx"), venue_runtime.VenueConfig())
 
 
 class VenueWorld:

@@ -46,12 +46,9 @@ def test_a_day_uploaded_twice_lands_once(world, person, ctx):
 
 def test_concurrent_retries_of_one_batch_land_once(world, person, ctx):
     staff = ctx.authenticate("Bearer " + world.staff.token)
-    body = {
-        "venue_id": world.id,
-        "device_id": "dev2",
-        "scans": day_of_scans([person()["payload"] for _ in range(40)], "race"),
-    }
-    results: list[dict] = []
+    scans = day_of_scans([person()["payload"] for _ in range(40)], "race")
+    body = scan_batches.BatchUpload(world.id, "dev2", [scan_batches.BatchScan(**scan) for scan in scans])
+    results: list[scan_batches.BatchResult] = []
     threads = [
         threading.Thread(target=lambda: results.append(scan_batches.ingest_batch(ctx, staff, body)))
         for _ in range(3)

@@ -18,10 +18,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from tests.support import OPERATOR, open_test_services
 from tests.venues.venue_helpers import Server, local_time
-from unifiedqr.codes.payload import build
+from unifiedqr.codes.build import build
 from unifiedqr.codes.signing import sign_code
-from unifiedqr.config import Settings
+from unifiedqr.serialize import jsonable
 from unifiedqr.services import venues
 from unifiedqr.services.context import Services
 from unifiedqr.store.venue_models import ScanEvent
@@ -43,12 +44,16 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
             conn.execute(f'CREATE DATABASE "{name}"')
         url = base.rsplit("/", 1)[0] + "/" + name
     data = tmp_path / "secrets"
-    ctx = Services(Settings.from_env(url, environ={"UNIFIEDQR_DATA_DIR": str(data)}))
-    venue = venues.register(
-        ctx, None, venues.VenueRegistration("Siêu thị", "market", "HN", "HK", "HB", "1 Phố", "0911111111")
+    ctx = open_test_services(url, data)
+    venue = jsonable(
+        venues.register(
+            ctx,
+            OPERATOR,
+            venues.VenueRegistration("Siêu thị", "market", "HN", "HK", "HB", "1 Phố", "0911111111"),
+        )
     )
     password = secrets.token_urlsafe(12)
-    venues.add_staff(ctx, None, venue["venue_id"], name="Gate", username="gate1", password=password)
+    venues.add_staff(ctx, OPERATOR, venue["venue_id"], name="Gate", username="gate1", password=password)
     server = Server(url, data)
     server.start()
     token = httpx.post(

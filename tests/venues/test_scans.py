@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.venues.venue_helpers import cccd_text, local_day, local_time
-from unifiedqr.codes.payload import masked_variant, parse
+from unifiedqr.codes.display import masked_variant
+from unifiedqr.codes.payload import parse
 from unifiedqr.store.venue_models import ScanEvent
 
 
@@ -173,19 +174,21 @@ def test_hot_queries_use_the_intended_indexes(world, person, ctx):
         pytest.skip("plans are checked on SQLite, whose planner has no statistics to go by")
     import datetime as dt
 
-    from unifiedqr.store.scan_sql import ScanSQL
+    from unifiedqr.store.scan_rows import ScanRows
+    from unifiedqr.store.sql import Statement
 
     world.staff.scan(world.id, person()["payload"])
     with ctx.db.read() as session:
-        sql = ScanSQL(session.connection())
+        sql = ScanRows(session)
         captured: list[str] = []
-        original = sql._rows
+        original = sql.raw.rows
 
         def explain(statement, params):
-            captured.append(" ".join(str(r[-1]) for r in original("EXPLAIN QUERY PLAN " + statement, params)))
+            plan = original(Statement("EXPLAIN QUERY PLAN " + statement.sqlite), params)
+            captured.append(" ".join(str(r[-1]) for r in plan))
             return original(statement, params)
 
-        sql._rows = explain  # type: ignore[method-assign]
+        sql.raw.rows = explain  # type: ignore[method-assign]
         now = dt.datetime.now(dt.UTC)
         sql.earlier(1, [b"k" * 16], now - dt.timedelta(days=1), now)
         sql.stored(1, ["a", "b"])

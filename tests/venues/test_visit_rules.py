@@ -4,12 +4,13 @@ through the API, plus the pure rules directly."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
 from tests.venues.venue_helpers import local_day, local_time
+from unifiedqr.config import Settings
 from unifiedqr.errors import ConfigError
-from unifiedqr.services import venue_runtime
 from unifiedqr.services.visits import Scan, VisitRules, derive_visits, directions
 
 
@@ -87,10 +88,9 @@ def test_a_visit_still_running_is_open(make_venue, person):
     assert visit["closed_by"] is None and visit["checked_out_at"] is None
 
 
-def test_rules_are_configurable(make_venue, person, ctx):
-    venue_runtime.runtime(
-        ctx, venue_runtime.VenueConfig(rules=VisitRules(duplicate_seconds=600, close_at_next_check_in=False))
-    )
+def test_rules_are_configurable(make_venue, person, ctx, monkeypatch):
+    rules = VisitRules(duplicate_seconds=600, close_at_next_check_in=False)
+    monkeypatch.setattr(ctx, "settings", replace(ctx.settings, visit_rules=rules))
     a, b = make_venue("office", "A"), make_venue("office", "B")
     payload = person()["payload"]
     assert a.staff.scan(a.id, payload, at=local_time(1, 9))["direction"] == "in"
@@ -99,8 +99,12 @@ def test_rules_are_configurable(make_venue, person, ctx):
     assert only_visit(a)["closed_by"] == "default_stay"
 
 
+def rules_from(environ: dict[str, str]) -> VisitRules:
+    return Settings.from_env("sqlite://", environ=environ).visit_rules
+
+
 def test_rules_from_the_environment():
-    rules = VisitRules.from_env(
+    rules = rules_from(
         {"UNIFIEDQR_VISIT_DUPLICATE_SECONDS": "30", "UNIFIEDQR_VISIT_STAY_MINUTES": "shop=15, office=600"}
     )
     assert rules.duplicate_seconds == 30
@@ -109,9 +113,9 @@ def test_rules_from_the_environment():
     )
     assert rules.stay("market") == dt.timedelta(minutes=60)
     with pytest.raises(ConfigError):
-        VisitRules.from_env({"UNIFIEDQR_VISIT_STAY_MINUTES": "spaceship=5"})
+        rules_from({"UNIFIEDQR_VISIT_STAY_MINUTES": "spaceship=5"})
     with pytest.raises(ConfigError):
-        VisitRules.from_env({"UNIFIEDQR_VISIT_DUPLICATE_SECONDS": "soon"})
+        rules_from({"UNIFIEDQR_VISIT_DUPLICATE_SECONDS": "soon"})
 
 
 # -- the pure rules ------------------------------------------------------------------------------

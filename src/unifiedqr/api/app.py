@@ -73,8 +73,15 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory`` and worker processes: settings from ``UNIFIEDQR_*``."""
-    app = create_app(Services(Settings.from_env(), migrate=False))
-    freeze_startup_objects()
-    return app
+class AppFactory:
+    """A picklable app factory for worker processes: each builds its container from the settings
+    the parent read once (``serve --workers N`` hands this to uvicorn; nothing goes through the
+    environment)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(self) -> FastAPI:
+        app = create_app(Services(self.settings))
+        freeze_startup_objects()
+        return app

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from unifiedqr.errors import (
+    Code,
     ConfigError,
     Conflict,
     InvalidInput,
@@ -74,20 +75,20 @@ def problem(
 
 
 def for_exception(exc: UnifiedQRError, instance: str | None = None) -> ProblemResponse:
-    field = str(getattr(exc, "field", "") or "")
-    reason = str(getattr(exc, "reason", "") or exc)
-    matches = ((code, name) for cls, code, name in _STATUS if isinstance(exc, cls))
+    field, reason, code = exc.field, exc.reason, exc.code
+    matches = ((status, name) for cls, status, name in _STATUS if isinstance(exc, cls))
     status, slug = next(matches, (400, "bad-request"))
     headers = {"WWW-Authenticate": 'Bearer realm="unifiedqr"'} if status == 401 else None
     if status == 503:
         log.error("service unavailable: %s", exc)
         field, reason = "", "the service cannot do this right now (configuration); try again later"
-    errors = [{"field": field, "reason": reason}] if field else None
+    errors = [{"field": field, "reason": reason, "code": code}] if field else None
     detail = f"{field}: {reason}" if field else reason
     return problem(status, slug, detail, errors, instance, headers)
 
 
-def _loc(loc: tuple[Any, ...]) -> str:
+def location(loc: tuple[Any, ...]) -> str:
+    """A validation error's location as a field path: ``scans[3].at`` (no ``body.`` prefix)."""
     parts = [str(p) for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:] or parts
@@ -109,13 +110,19 @@ def install(app: FastAPI) -> None:
         errors = []
         for item in exc.errors()[:50]:
             kind = item.get("type", "")
-            field = _loc(tuple(item.get("loc", ())))
+            field = location(tuple(item.get("loc", ())))
             reason = str(item.get("msg", "is invalid"))
             if kind == "missing":
                 reason = "is required"
             elif kind == "json_invalid":
                 field, reason = "body", "is not valid JSON"
-            errors.append({"field": field, "reason": reason})
+            errors.append(
+                {
+                    "field": field,
+                    "reason": reason,
+                    "code": Code.MALFORMED if kind == "json_invalid" else Code.INVALID,
+                }
+            )
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5]) or "invalid request"
         return problem(422, "invalid-input", detail, errors or None, request.url.path)
 

@@ -9,18 +9,10 @@ from typing import Any
 import click
 
 from unifiedqr.cli.common import emit_fields, emit_json, json_option, read_code_argument, read_json_file
+from unifiedqr.codes.build import build
 from unifiedqr.codes.classify import VENUE, classify
-from unifiedqr.codes.payload import (
-    ExtForm,
-    PersonalCode,
-    build,
-    decode_input,
-    display_birth_date,
-    display_document,
-    format_code,
-    masked_variant,
-    parse,
-)
+from unifiedqr.codes.display import display_birth_date, display_document, masked_variant
+from unifiedqr.codes.payload import ExtForm, PersonalCode, decode_input, format_code, parse
 from unifiedqr.codes.signing import Status, sign_code, verify_payload
 from unifiedqr.codes.trust import SigningKey, TrustList, parse_time
 from unifiedqr.codes.venue import verify_venue

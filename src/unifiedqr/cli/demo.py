@@ -19,43 +19,70 @@ import click
 from unifiedqr.cli.common import emit_json
 
 
+def _password() -> str:
+    return secrets.token_urlsafe(9)
+
+
 def seed(ctx: Any) -> dict[str, Any]:
-    """Platforms, accounts, households and people; returns what to print."""
-    from unifiedqr.services import accounts, declarations, registry
+    """Platforms, accounts, households, people, declarations and a venue; returns what to print."""
+    from unifiedqr.cli.platform import operator
 
-    def password() -> str:
-        return secrets.token_urlsafe(9)
+    host = operator()
+    info: dict[str, Any] = {"accounts": [], "platforms": [], "people": [], "venues": []}
+    platforms = _platforms(ctx, host, info)
+    _staff_accounts(ctx, host, info)
+    people = _people(ctx, platforms, info)
+    _citizens(ctx, host, people, info)
+    _declarations(ctx, platforms, people)
+    _venue(ctx, host, info)
+    return info
 
-    pc = accounts.create_platform(ctx, "PC-Covid (demo)")
-    bz = accounts.create_platform(ctx, "Bluezone (demo)")
-    admin_pw, official_pw, an_pw, binh_pw = password(), password(), password(), password()
-    accounts.create_account(
-        ctx, None, role="administrator", name="Demo administrator", username="admin", password=admin_pw
-    )
-    accounts.create_account(
-        ctx,
-        None,
-        role="health_official",
-        name="Demo health official",
-        username="official",
-        password=official_pw,
-    )
-    p_pc = ctx.authenticate("Bearer " + pc.api_key)
-    p_bz = ctx.authenticate("Bearer " + bz.api_key)
+
+def _platforms(ctx: Any, host: Any, info: dict[str, Any]) -> dict[str, Any]:
+    """Two apps, as the national rollout had; their principals, for registering people."""
+    from unifiedqr.services import accounts
+
+    principals = {}
+    for short, name in (("pc", "PC-Covid (demo)"), ("bz", "Bluezone (demo)")):
+        created = accounts.create_platform(ctx, host, name)
+        info["platforms"].append(
+            {"name": name, "platform_id": created.platform_id, "api_key": created.api_key}
+        )
+        principals[short] = ctx.authenticate("Bearer " + created.api_key)
+    return principals
+
+
+def _staff_accounts(ctx: Any, host: Any, info: dict[str, Any]) -> None:
+    from unifiedqr.services import accounts
+
+    for role, name, login in (
+        ("administrator", "Demo administrator", "admin"),
+        ("health_official", "Demo health official", "official"),
+    ):
+        password = _password()
+        accounts.create_account(ctx, host, accounts.AccountRequest(role, name, password, username=login))
+        info["accounts"].append({"role": role, "login": login, "password": password})
+
+
+def _people(ctx: Any, platforms: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+    """The guidance's sample person registered by both apps (one QID), a household, a passport."""
+    from unifiedqr.services import registry
+
     reg = registry.Registration
+    pc, bz = platforms["pc"], platforms["bz"]
     an = registry.register(
         ctx,
-        p_pc,
+        pc,
         reg("001093029317", "Nguyễn Lê Kha Hân", "1987-01-18", "male", "0944713700", "HS4010120878821"),
     )
-    same = registry.register(ctx, p_bz, reg("001093029317", "Nguyen Le Kha Han", "1987-01-18"))
+    same = registry.register(ctx, bz, reg("001093029317", "Nguyen Le Kha Han", "1987-01-18"))
     assert same.qid == an.qid and same.payload == an.payload
     child = registry.register(
-        ctx, p_pc, reg("001215000123", "Nguyễn Hân Bảo", "2015-06-01", "female", proxy_qid=an.qid)
+        ctx, pc, reg("001215000123", "Nguyễn Hân Bảo", "2015-06-01", "female", proxy_qid=an.qid)
     )
     elder = registry.register(
         ctx,
-        p_pc,
+        pc,
         reg(
             "012345678901",
             "Lê Thị Mai",
@@ -66,54 +93,76 @@ def seed(ctx: Any) -> dict[str, Any]:
         ),
     )
     binh = registry.register(
-        ctx, p_bz, reg("079088001234", "Trần Văn Bình", "1988-11-30", "male", "0912345678")
+        ctx, bz, reg("079088001234", "Trần Văn Bình", "1988-11-30", "male", "0912345678")
     )
     visitor = registry.register(
-        ctx, p_bz, reg("C1234567", "John Smith", "1979-07-04", "male", nationality="GBR")
+        ctx, bz, reg("C1234567", "John Smith", "1979-07-04", "male", nationality="GBR")
     )
-    accounts.create_account(
-        ctx, None, role="citizen", name="Nguyen Le Kha Han", phone="0944713700", password=an_pw, qid=an.qid
-    )
-    accounts.create_account(
-        ctx, None, role="citizen", name="Tran Van Binh", username="binh", password=binh_pw, qid=binh.qid
-    )
+    info["people"] += [
+        {"qid": an.qid, "name": "NGUYEN LE KHA HAN", "note": "registered by both platforms: one QID"},
+        {"qid": child.qid, "name": "NGUYEN HAN BAO", "note": "declared by Kha Han (household)"},
+        {"qid": elder.qid, "name": "LE THI MAI", "note": "CCCD + old CMND, declared by Kha Han"},
+        {"qid": binh.qid, "name": "TRAN VAN BINH", "note": "citizen account 'binh'"},
+        {"qid": visitor.qid, "name": "JOHN SMITH", "note": "passport GBR C1234567"},
+    ]
+    return {"an": an, "child": child, "binh": binh}
+
+
+def _citizens(ctx: Any, host: Any, people: dict[str, Any], info: dict[str, Any]) -> None:
+    from unifiedqr.services import accounts
+
+    for person, name, login, by_phone in (
+        (people["an"], "Nguyen Le Kha Han", "0944713700", True),
+        (people["binh"], "Tran Van Binh", "binh", False),
+    ):
+        password = _password()
+        request = accounts.AccountRequest(
+            "citizen",
+            name,
+            password,
+            username=None if by_phone else login,
+            phone=login if by_phone else None,
+            qid=person.qid,
+        )
+        accounts.create_account(ctx, host, request)
+        info["accounts"].append({"role": "citizen", "login": login, "password": password, "qid": person.qid})
+
+
+def _declarations(ctx: Any, platforms: dict[str, Any], people: dict[str, Any]) -> None:
+    from unifiedqr.services import declarations as d
+
     today = dt.date.today()
-    declarations.submit(
+    d.submit(
         ctx,
-        p_pc,
-        child.qid,
-        declarations.HealthDeclarationIn.model_validate(
-            {
-                "address": {
-                    "province": "Hà Nội",
-                    "district": "Hoàn Kiếm",
-                    "ward": "Hàng Bạc",
-                    "street": "1 Hàng Bạc",
-                },
-                "symptoms": {"cough": True},
-            }
+        platforms["pc"],
+        people["child"].qid,
+        d.HealthDeclaration(
+            address=d.Address("Hà Nội", "Hoàn Kiếm", "Hàng Bạc", "1 Hàng Bạc"),
+            symptoms=d.Symptoms(cough=True),
         ),
     )
-    declarations.submit(
+    d.submit(
         ctx,
-        p_bz,
-        binh.qid,
-        declarations.MovementDeclarationIn.model_validate(
-            {
-                "origin": {"province": "Hồ Chí Minh", "district": "Quận 1"},
-                "destination": {"province": "Đà Nẵng", "district": "Hải Châu"},
-                "transport": "plane",
-                "vehicle_number": "VN123",
-                "departure_date": today.isoformat(),
-                "arrival_date": today.isoformat(),
-            }
+        platforms["bz"],
+        people["binh"].qid,
+        d.MovementDeclaration(
+            origin=d.Address("Hồ Chí Minh", "Quận 1"),
+            destination=d.Address("Đà Nẵng", "Hải Châu"),
+            transport=d.Transport.PLANE,
+            departure_date=today,
+            arrival_date=today,
+            vehicle_number="VN123",
         ),
     )
+
+
+def _venue(ctx: Any, host: Any, info: dict[str, Any]) -> None:
+    """A restaurant with two entrances, its owner (created with it) and a gate staff login."""
     from unifiedqr.services import venues
 
     venue = venues.register(
         ctx,
-        None,
+        host,
         venues.VenueRegistration(
             "Quán Phở Hàng Bạc (demo)",
             "restaurant",
@@ -125,30 +174,13 @@ def seed(ctx: Any) -> dict[str, Any]:
             ("front", "back"),
         ),
     )
-    gate_pw = password()
-    venues.add_staff(ctx, None, venue["venue_id"], name="Demo gate staff", username="gate", password=gate_pw)
-    return {
-        "venues": [{"venue_id": venue["venue_id"], "name": venue["name"], "code": venue["code"]}],
-        "platforms": [
-            {"name": "PC-Covid (demo)", "platform_id": pc.platform_id, "api_key": pc.api_key},
-            {"name": "Bluezone (demo)", "platform_id": bz.platform_id, "api_key": bz.api_key},
-        ],
-        "accounts": [
-            {"role": "administrator", "login": "admin", "password": admin_pw},
-            {"role": "health_official", "login": "official", "password": official_pw},
-            {"role": "citizen", "login": "0944713700", "password": an_pw, "qid": an.qid},
-            {"role": "citizen", "login": "binh", "password": binh_pw, "qid": binh.qid},
-            {"role": "venue_owner", "login": "0987000111", "password": venue["owner_password"]},
-            {"role": "venue_staff", "login": "gate", "password": gate_pw},
-        ],
-        "people": [
-            {"qid": an.qid, "name": "NGUYEN LE KHA HAN", "note": "registered by both platforms: one QID"},
-            {"qid": child.qid, "name": "NGUYEN HAN BAO", "note": "declared by Kha Han (household)"},
-            {"qid": elder.qid, "name": "LE THI MAI", "note": "CCCD + old CMND, declared by Kha Han"},
-            {"qid": binh.qid, "name": "TRAN VAN BINH", "note": "citizen account 'binh'"},
-            {"qid": visitor.qid, "name": "JOHN SMITH", "note": "passport GBR C1234567"},
-        ],
-    }
+    gate_pw = _password()
+    venues.add_staff(ctx, host, venue.venue_id, name="Demo gate staff", username="gate", password=gate_pw)
+    info["venues"].append({"venue_id": venue.venue_id, "name": venue.name, "code": venue.code})
+    info["accounts"] += [
+        {"role": "venue_owner", "login": "0987000111", "password": venue.owner_password},
+        {"role": "venue_staff", "login": "gate", "password": gate_pw},
+    ]
 
 
 @click.command("demo")
@@ -168,12 +200,15 @@ def demo_cmd(host: str, port: int, data_dir: Path | None, as_json: bool, no_serv
     from unifiedqr.config import Settings
     from unifiedqr.errors import InvalidInput
     from unifiedqr.services.context import Services
+    from unifiedqr.store.db import upgrade
 
     directory = data_dir or Path(tempfile.mkdtemp(prefix="unifiedqr-demo-"))
     database = directory / "demo.sqlite"
     if database.exists():
         raise InvalidInput("--data-dir", f"{database} already exists; the demo starts from a fresh database")
-    ctx = Services(Settings.from_env(f"sqlite:///{database}"))
+    settings = Settings.from_env(f"sqlite:///{database}")
+    upgrade(settings.database_url)
+    ctx = Services(settings)
     click.echo(f"demo database {database}", err=True)
     info = seed(ctx)
     base = f"http://{host}:{port}"

@@ -102,7 +102,8 @@ def render_cmd(
     from unifiedqr.imaging.pdf import image_to_pdf
 
     if card:
-        from unifiedqr.codes.payload import display_birth_date, display_document, parse
+        from unifiedqr.codes.display import display_birth_date, display_document
+        from unifiedqr.codes.payload import parse
 
         code = parse(text)
         if terminal:

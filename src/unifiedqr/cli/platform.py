@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from unifiedqr.cli.common import emit_json, json_option, write_private_file
+from unifiedqr.serialize import jsonable
 
 DB_OPTION = click.option(
     "--database-url",
@@ -27,11 +28,32 @@ DB_OPTION = click.option(
 
 
 def open_services(database_url: str | None) -> Any:
-    """Settings from the environment (+ the URL given), secrets resolved, schema upgraded, keys loaded."""
+    """Settings from the environment (+ the URL given), the schema upgraded, then the container.
+
+    Every host-side command may meet a fresh database, so bringing the schema up to date is an
+    explicit step here (building the container never changes the database).
+    """
     from unifiedqr.config import Settings
     from unifiedqr.services.context import Services
+    from unifiedqr.store.db import upgrade
 
-    return Services(Settings.from_env(database_url))
+    settings = Settings.from_env(database_url)
+    upgrade(settings.database_url)
+    return Services(settings)
+
+
+def operator() -> Any:
+    """The principal of whoever runs this command on the server's host (audited by that name)."""
+    import getpass
+    import socket
+
+    from unifiedqr.services.auth import host_operator
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        user = f"uid{os.getuid()}"
+    return host_operator(f"{user}@{socket.gethostname()}")
 
 
 def _safe_url(url: str) -> str:
@@ -74,11 +96,33 @@ def run_server(ctx: Any, host: str, port: int, workers: int = 1, access_log: boo
         freeze_startup_objects()
         uvicorn.run(app, **common)
         return
+    _serve_workers(ctx, workers, common)
+
+
+def _serve_workers(ctx: Any, workers: int, common: dict[str, Any]) -> None:
+    """Several worker processes on one socket; each builds its own container from these settings.
+
+    uvicorn's ``run`` takes only an import string for workers, which would leave the settings to the
+    environment; its supervisor takes a config, which is pickled into each spawned worker.
+    """
+    import inspect
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from unifiedqr.api.app import AppFactory
+
     ctx.close()
-    os.environ["UNIFIEDQR_DATABASE_URL"] = settings.database_url
-    os.environ["UNIFIEDQR_ISSUING_KEY"] = str(settings.issuing_key_path)
-    os.environ["UNIFIEDQR_AT_REST_KEY_FILE"] = str(settings.at_rest_key_path)
-    uvicorn.run("unifiedqr.api.app:app_from_env", factory=True, workers=workers, **common)
+    config = uvicorn.Config(AppFactory(ctx.settings), factory=True, workers=workers, **common)
+    socket = config.bind_socket()
+    try:
+        if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.36
+            supervisor = Multiprocess(config, target=uvicorn.Server(config).run, sockets=[socket])  # type: ignore[call-arg]
+        else:
+            supervisor = Multiprocess(config, sockets=[socket])
+        supervisor.run()
+    finally:
+        socket.close()
 
 
 @click.command("serve")
@@ -105,10 +149,7 @@ def create_platform_cmd(name: str, database_url: str | None) -> None:
     """Create a platform; prints JSON {"platform_id", "api_key"} (the key is shown only once)."""
     from unifiedqr.services import accounts
 
-    created = accounts.create_platform(open_services(database_url), name)
-    emit_json(
-        {"platform_id": created.platform_id, "api_key": created.api_key, "api_key_id": created.api_key_id}
-    )
+    emit_json(jsonable(accounts.create_platform(open_services(database_url), operator(), name)))
 
 
 @admin_group.command("create-user")
@@ -136,18 +177,8 @@ def create_user_cmd(
     from unifiedqr.services import accounts
 
     password = _read_password(password_stdin, confirm=True)
-    emit_json(
-        accounts.create_account(
-            open_services(database_url),
-            None,
-            role=role,
-            name=name,
-            password=password,
-            username=username,
-            phone=phone,
-            qid=qid,
-        )
-    )
+    request = accounts.AccountRequest(role, name, password, username, phone, qid)
+    emit_json(jsonable(accounts.create_account(open_services(database_url), operator(), request)))
 
 
 @admin_group.command("api-key")
@@ -161,10 +192,10 @@ def api_key_cmd(platform_id: str, revoke_id: str | None, label: str, database_ur
 
     ctx = open_services(database_url)
     if revoke_id:
-        accounts.revoke_api_key(ctx, None, platform_id, revoke_id)
+        accounts.revoke_api_key(ctx, operator(), platform_id, revoke_id)
         click.echo(f"revoked {revoke_id}", err=True)
         return
-    emit_json(accounts.add_api_key(ctx, None, platform_id, label))
+    emit_json(jsonable(accounts.add_api_key(ctx, operator(), platform_id, label)))
 
 
 @admin_group.command("rotate-key")
@@ -174,8 +205,10 @@ def api_key_cmd(platform_id: str, revoke_id: str | None, label: str, database_ur
 @DB_OPTION
 def rotate_key_cmd(valid_days: int | None, database_url: str | None) -> None:
     """Start a new issuing key; running servers pick it up without a restart. Prints the key id."""
+    from unifiedqr.services.keys import rotate_key
+
     ctx = open_services(database_url)
-    key = ctx.keys.rotate(ctx.settings.issuer, valid_days or ctx.settings.key_valid_days)
+    key = rotate_key(ctx, operator(), valid_days)
     click.echo(
         f"new issuing key {key.key_id} in {ctx.settings.issuing_key_path}; now run `admin reissue`", err=True
     )
@@ -188,7 +221,7 @@ def reissue_cmd(database_url: str | None) -> None:
     """Re-sign every code not signed with the current issuing key (after a rotation). Prints the count."""
     from unifiedqr.services.people import reissue_old_codes
 
-    click.echo(reissue_old_codes(open_services(database_url)))
+    click.echo(reissue_old_codes(open_services(database_url), operator()))
 
 
 @admin_group.command("revoke-key")
@@ -198,7 +231,7 @@ def revoke_key_cmd(key_id: str, database_url: str | None) -> None:
     """Mark a compromised issuing key revoked on the published trust list."""
     from unifiedqr.services.keys import revoke_key
 
-    revoke_key(open_services(database_url).db, key_id)
+    revoke_key(open_services(database_url), operator(), key_id)
     click.echo(f"revoked key {key_id}; rotate and reissue now", err=True)
 
 
@@ -234,13 +267,15 @@ def _read_password(from_stdin: bool, confirm: bool = False) -> str:
 @json_option
 def login_cmd(url: str | None, login_name: str, password_stdin: bool, as_json: bool) -> None:
     """Log in and keep the short-lived token (mode 0600) for the other commands."""
-    from unifiedqr.client import DEFAULT_URL, Client, token_file
+    from unifiedqr.client import DEFAULT_URL, Client
+    from unifiedqr.config import ClientSettings
 
-    base = url or os.environ.get("UNIFIEDQR_URL") or DEFAULT_URL
+    settings = ClientSettings.from_env()
+    base = url or settings.url or DEFAULT_URL
     password = _read_password(password_stdin)
     with Client(base) as client:
         result = client.login(login_name, password)
-    path = token_file()
+    path = settings.token_file
     saved = {"url": base, "access_token": result["access_token"], "expires_at": result["expires_at"]}
     write_private_file(path, json.dumps(saved))
     left = int(result["expires_at"] - time.time())

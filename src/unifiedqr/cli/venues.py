@@ -11,7 +11,6 @@ retry after a network error never records a scan twice.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sys
 import time
@@ -21,8 +20,8 @@ from typing import Any
 import click
 
 from unifiedqr.cli.common import emit_fields, emit_json, json_option
-from unifiedqr.cli.platform import DB_OPTION, _read_password, open_services
-from unifiedqr.errors import NotFound
+from unifiedqr.cli.platform import DB_OPTION, _read_password, open_services, operator
+from unifiedqr.serialize import jsonable
 from unifiedqr.services.visits import VENUE_TYPES
 
 
@@ -64,17 +63,17 @@ def register_cmd(
     reg = venues.VenueRegistration(
         name, kind, province, district, commune, street, owner_phone, entrances or ("main",), default_stay
     )
-    result = venues.register(open_services(database_url), None, reg)
+    result = venues.register(open_services(database_url), operator(), reg)
     if as_json:
-        emit_json(result)
+        emit_json(jsonable(result))
         return
     emit_fields(
         [
-            ("venue id", result["venue_id"]),
-            ("code", result["code"]),
-            ("entrances", ", ".join(f"{e['name']} ({e['entrance_id']})" for e in result["entrances"])),
-            ("owner login", result.get("owner_login")),
-            ("owner password", result.get("owner_password")),
+            ("venue id", result.venue_id),
+            ("code", result.code),
+            ("entrances", ", ".join(f"{e.name} ({e.entrance_id})" for e in result.entrances)),
+            ("owner login", result.owner_login),
+            ("owner password", result.owner_password),
         ]
     )
 
@@ -84,12 +83,9 @@ def register_cmd(
 @DB_OPTION
 def show_cmd(venue_id: str, database_url: str | None) -> None:
     """Print a venue as JSON (code, address, entrances)."""
-    from unifiedqr.services import venue_runtime, venues
+    from unifiedqr.services import venues
 
-    info = venue_runtime.runtime(open_services(database_url)).venue(venue_id)
-    if info is None:
-        raise NotFound("venue_id", "no such venue")
-    emit_json(venues.describe(info))
+    emit_json(jsonable(venues.get(open_services(database_url), operator(), venue_id)))
 
 
 @venue_group.group("staff")
@@ -110,11 +106,9 @@ def staff_add_cmd(
     from unifiedqr.services import venues
 
     password = _read_password(password_stdin, confirm=True)
-    emit_json(
-        venues.add_staff(
-            open_services(database_url), None, venue_id, name=name, username=username, password=password
-        )
-    )
+    ctx = open_services(database_url)
+    created = venues.add_staff(ctx, operator(), venue_id, name=name, username=username, password=password)
+    emit_json({**jsonable(created), "venue_id": venue_id})
 
 
 @staff_group.command("list")
@@ -124,7 +118,7 @@ def staff_list_cmd(venue_id: str, database_url: str | None) -> None:
     """The venue's staff accounts as JSON."""
     from unifiedqr.services import venues
 
-    emit_json(venues.list_staff(open_services(database_url), None, venue_id))
+    emit_json(jsonable(venues.list_staff(open_services(database_url), operator(), venue_id)))
 
 
 @staff_group.command("remove")
@@ -135,7 +129,7 @@ def staff_remove_cmd(venue_id: str, account_id: str, database_url: str | None) -
     """Remove a staff account from the venue (disabled when it staffs nowhere else)."""
     from unifiedqr.services import venues
 
-    venues.remove_staff(open_services(database_url), None, venue_id, account_id)
+    venues.remove_staff(open_services(database_url), operator(), venue_id, account_id)
     click.echo(f"removed {account_id} from {venue_id}", err=True)
 
 
@@ -153,10 +147,10 @@ def poster_cmd(venue_id: str, out: Path, fmt: str | None, withdraw: bool, databa
 
     ctx = open_services(database_url)
     if withdraw:
-        result = venues.withdraw_code(ctx, None, venue_id)
-        click.echo(f"withdrew the old code; the new code is {result['code']}", err=True)
+        withdrawn = venues.withdraw_code(ctx, operator(), venue_id)
+        click.echo(f"withdrew the old code; the new code is {withdrawn.code}", err=True)
     chosen = fmt or ("png" if out.suffix.lower() == ".png" else "pdf")
-    out.write_bytes(venues.poster(ctx, None, venue_id, chosen))
+    out.write_bytes(venues.poster(ctx, operator(), venue_id, chosen))
     click.echo(f"wrote {out} ({chosen})", err=True)
 
 
@@ -168,8 +162,8 @@ def withdraw_cmd(venue_id: str, database_url: str | None, as_json: bool) -> None
     """Withdraw the venue's printed code (it goes on revoked_codes) and sign a new one."""
     from unifiedqr.services import venues
 
-    result = venues.withdraw_code(open_services(database_url), None, venue_id)
-    emit_json(result) if as_json else click.echo(result["code"])
+    result = venues.withdraw_code(open_services(database_url), operator(), venue_id)
+    emit_json(jsonable(result)) if as_json else click.echo(result.code)
 
 
 @venue_group.group("entrance")
@@ -185,7 +179,7 @@ def entrance_add_cmd(venue_id: str, name: str, database_url: str | None) -> None
     """Add an entrance; prints JSON {"entrance_id", "name"}."""
     from unifiedqr.services import venues
 
-    emit_json(venues.add_entrance(open_services(database_url), None, venue_id, name))
+    emit_json(jsonable(venues.add_entrance(open_services(database_url), operator(), venue_id, name)))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -215,13 +209,15 @@ def checkin_cmd(
     import httpx
 
     from unifiedqr.client import DEFAULT_URL, Client
+    from unifiedqr.config import ClientSettings
     from unifiedqr.errors import UnifiedQRError
 
-    token = token or os.environ.get("UNIFIEDQR_TOKEN")
+    settings = ClientSettings.from_env()
+    token = token or settings.token
     if token:
-        client = Client(url or os.environ.get("UNIFIEDQR_URL") or DEFAULT_URL, token)
+        client = Client(url or settings.url or DEFAULT_URL, token)
     else:
-        client = Client.from_saved_token(url or os.environ.get("UNIFIEDQR_URL"))
+        client = Client.from_saved_token(settings.token_file, url or settings.url)
     counts = {"in": 0, "out": 0, "duplicate": 0, "rejected": 0}
     tty = sys.stderr.isatty()
     with client:

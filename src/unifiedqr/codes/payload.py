@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Sequence
 from typing import NamedTuple
 
 from unifiedqr.codes.names import MAX_NAME_LENGTH, fold_name, is_normalised
@@ -34,9 +33,9 @@ _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _MASKED_DATE = re.compile(r"[0-9]{4}-\*\*-\*\*")
 _QID = re.compile(r"[0-9]{18}")
 _LENIENT_QID = re.compile(r"[0-9]{1,32}")
-_PHONE = re.compile(r"0[0-9]{9}")
+PHONE = re.compile(r"0[0-9]{9}")
 _PHONE_LIKE = re.compile(r"\+?[0-9]{8,13}")
-_BHYT = re.compile(r"[A-Z]{2}[0-9]{13}")
+BHYT = re.compile(r"[A-Z]{2}[0-9]{13}")
 _BHYT_LIKE = re.compile(r"[A-Za-z]{2}[0-9]{8,16}")
 _SIGNATURE = re.compile(r"[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{20,120}")
 # Looks like a phone or a BHYT number but is neither (one regex per sub-field on the hot path).
@@ -48,7 +47,7 @@ _CANONICAL = re.compile(
     r"([0-9]{12}|[0-9]{9})\|([A-Z]+(?: [A-Z]+)*)\|(([0-9]{4})-([0-9]{2})-([0-9]{2}))\|([01])\|([0-9]{18})"
     r"\|([^\x00-\x1f\x7f|\ud800-\udfff]*)"
 )
-_MASK = "*"
+MASK = "*"
 
 
 class Gender(enum.Enum):
@@ -116,14 +115,14 @@ class PersonalCode(NamedTuple):
     @property
     def phone(self) -> str | None:
         for value in reversed(self.ext[2:]):
-            if _PHONE.fullmatch(value):
+            if PHONE.fullmatch(value):
                 return value
         return None
 
     @property
     def insurance_number(self) -> str | None:
         for value in self.ext[2:]:
-            if _BHYT.fullmatch(value):
+            if BHYT.fullmatch(value):
                 return value
         return None
 
@@ -140,11 +139,11 @@ class PersonalCode(NamedTuple):
 
     @property
     def document_masked(self) -> bool:
-        return self.document_number.startswith(_MASK)
+        return self.document_number.startswith(MASK)
 
     @property
     def birth_date_masked(self) -> bool:
-        return _MASK in self.birth_date
+        return MASK in self.birth_date
 
     @property
     def masked(self) -> bool:
@@ -175,13 +174,13 @@ class PersonalCode(NamedTuple):
 
     def _phone_index(self) -> int | None:
         for index in range(len(self.ext) - 1, 1, -1):
-            if _PHONE.fullmatch(self.ext[index]):
+            if PHONE.fullmatch(self.ext[index]):
                 return index
         return None
 
     def _insurance_index(self) -> int | None:
         for index in range(2, len(self.ext)):
-            if _BHYT.fullmatch(self.ext[index]):
+            if BHYT.fullmatch(self.ext[index]):
                 return index
         return None
 
@@ -257,7 +256,7 @@ def decode_input(data: str | bytes, limit: int = MAX_PAYLOAD_BYTES) -> str:
 _BAD_CHARACTER = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
-def _check_characters(field: str, value: str) -> None:
+def check_characters(field: str, value: str) -> None:
     bad = _BAD_CHARACTER.search(value)
     if bad:
         raise PayloadError(field, f"contains the control character U+{ord(bad[0]):04X}")
@@ -270,8 +269,8 @@ def _check_text(fields: list[str]) -> None:
     head = "|".join(fields[:5])
     if "<" in head or _BAD_CHARACTER.search(head) or _BAD_CHARACTER.search(fields[5]):
         for field_name, value in zip(FIELD_NAMES[:5], fields[:5], strict=True):
-            _check_characters(field_name, value)
-        _check_characters("EXT", fields[5].replace("<", ""))
+            check_characters(field_name, value)
+        check_characters("EXT", fields[5].replace("<", ""))
 
 
 def parse(data: str | bytes, *, lenient: bool = False) -> PersonalCode:
@@ -304,14 +303,14 @@ def parse_text(text: str, *, lenient: bool = False) -> PersonalCode:
             raise PayloadError("payload", f"expected 6 fields separated by '|', got {len(fields)}")
         doc, name, birth, declarer, qid, ext_text = fields
         _check_text(fields)
-        _validate_document(doc, lenient)
+        validate_document(doc, lenient)
         _validate_name(name, lenient)
         _validate_birth_date(birth)
         if declarer not in ("0", "1"):
             raise PayloadError(
                 "LoaiDinhDanh", f"must be 0 (self) or 1 (on someone's behalf), got {declarer!r}"
             )
-        _validate_qid("QID", qid, lenient)
+        validate_qid("QID", qid, lenient)
 
     subfields = ext_text.split("<")
     if len(subfields) > MAX_EXT_SUBFIELDS:
@@ -328,7 +327,7 @@ def parse_text(text: str, *, lenient: bool = False) -> PersonalCode:
     return PersonalCode(doc, name, birth, declarer, qid, ext, signature)
 
 
-def _validate_document(doc: str, lenient: bool) -> None:
+def validate_document(doc: str, lenient: bool) -> None:
     if not doc:
         raise PayloadError("SoGiayTo", "is empty")
     if _CITIZEN_ID.fullmatch(doc) or _PASSPORT.fullmatch(doc) or _MASKED_DOC.fullmatch(doc):
@@ -379,7 +378,7 @@ def _validate_birth_date(birth: str) -> None:
         raise PayloadError("NgaySinh", f"{birth} is before 1900")
 
 
-def _validate_qid(field: str, qid: str, lenient: bool) -> None:
+def validate_qid(field: str, qid: str, lenient: bool) -> None:
     if not qid:
         raise PayloadError(field, "is empty")
     if _QID.fullmatch(qid) or (lenient and _LENIENT_QID.fullmatch(qid)):
@@ -390,7 +389,7 @@ def _validate_qid(field: str, qid: str, lenient: bool) -> None:
 def _validate_ext(ext: tuple[str, ...], declarer: str, lenient: bool) -> None:
     proxy = ext[0]
     if proxy:
-        _validate_qid("EXT[0] (proxy QID)", proxy, lenient)
+        validate_qid("EXT[0] (proxy QID)", proxy, lenient)
     if not lenient:
         if declarer == "1" and not proxy:
             raise PayloadError("EXT[0] (proxy QID)", "LoaiDinhDanh 1 needs the declarer's QID")
@@ -404,129 +403,3 @@ def _validate_ext(ext: tuple[str, ...], declarer: str, lenient: bool) -> None:
             if _PHONE_LIKE.fullmatch(value):
                 raise PayloadError(f"EXT[{index}] (phone)", "must be 10 digits starting with 0")
             raise PayloadError(f"EXT[{index}] (BHYT)", "must be 2 upper-case letters and 13 digits")
-
-
-# ---------------------------------------------------------------------------------------------------
-# Building from human input
-# ---------------------------------------------------------------------------------------------------
-def parse_human_date(text: str, field: str = "NgaySinh") -> dt.date:
-    """A birth date as people type it: ``18/01/1987``, ``18-01-1987`` or ``1987-01-18``."""
-    value = text.strip() if isinstance(text, str) else ""
-    for pattern in (r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})", r"([0-9]{4})-([0-9]{2})-([0-9]{2})"):
-        match = re.fullmatch(pattern, value)
-        if match:
-            parts = [int(p) for p in match.groups()]
-            day, month, year = parts if len(match[1]) <= 2 else (parts[2], parts[1], parts[0])
-            try:
-                date = dt.date(year, month, day)
-            except ValueError:
-                raise PayloadError(field, f"{value} is not a calendar date") from None
-            if year < 1900:
-                raise PayloadError(field, f"{value} is before 1900")
-            return date
-    raise PayloadError(field, f"{value!r} is not a date (write dd/mm/yyyy or YYYY-MM-DD)")
-
-
-def normalise_document(text: str) -> str:
-    """Document number as typed: spaces dropped, letters upper-cased, then validated strictly."""
-    doc = "".join(str(text).split()).upper()
-    _validate_document(doc, lenient=False)
-    if doc.startswith(_MASK):
-        raise PayloadError("SoGiayTo", "a masked number cannot be used to build a code")
-    return doc
-
-
-def normalise_phone(text: str, field: str = "phone") -> str:
-    """Phone as typed: spaces, dots and dashes dropped, +84/84 turned into the leading 0."""
-    phone = re.sub(r"[\s.\-()]", "", str(text))
-    if phone.startswith("+84"):
-        phone = "0" + phone[3:]
-    elif phone.startswith("84") and len(phone) == 11:
-        phone = "0" + phone[2:]
-    if not _PHONE.fullmatch(phone):
-        raise PayloadError(field, "must be 10 digits starting with 0")
-    return phone
-
-
-def normalise_insurance(text: str, field: str = "insurance_number") -> str:
-    value = "".join(str(text).split()).upper()
-    if not _BHYT.fullmatch(value):
-        raise PayloadError(field, "must be 2 letters and 13 digits (e.g. HS4010120878821)")
-    return value
-
-
-def build(
-    *,
-    document_number: str,
-    full_name: str,
-    birth_date: str | dt.date,
-    qid: str,
-    gender: Gender | str | None = None,
-    phone: str | None = None,
-    insurance_number: str | None = None,
-    proxy_qid: str | None = None,
-    extra: Sequence[str] = (),
-    form: ExtForm = ExtForm.GUIDANCE,
-) -> PersonalCode:
-    """Build a strict code from human input (diacritics, ``dd/mm/yyyy`` dates, spaced numbers)."""
-    doc = normalise_document(document_number)
-    name = fold_name(full_name)
-    date = birth_date if isinstance(birth_date, dt.date) else parse_human_date(birth_date)
-    qid_text = str(qid).strip()
-    _validate_qid("QID", qid_text, lenient=False)
-    proxy = str(proxy_qid).strip() if proxy_qid else ""
-    if proxy:
-        _validate_qid("proxy_qid", proxy, lenient=False)
-        if proxy == qid_text:
-            raise PayloadError("proxy_qid", "must be the declarer's QID, not the person's own")
-    if isinstance(gender, str):
-        gender = Gender.from_label(gender) if gender else None
-    gender_text = gender.value if gender is not None else "0"
-    phone_text = normalise_phone(phone) if phone else ""
-    bhyt = normalise_insurance(insurance_number) if insurance_number else ""
-    for index, value in enumerate(extra):
-        _check_characters(f"extra[{index}]", value)
-        if "|" in value:
-            raise PayloadError(f"extra[{index}]", "contains '|', which only separates fields")
-    if form is ExtForm.GUIDANCE:
-        ext = (proxy, gender_text, bhyt, phone_text, *extra)
-    else:
-        ext = (proxy, gender_text, bhyt or "00", *(extra or ("",)), phone_text)
-    code = PersonalCode(doc, name, date.isoformat(), "1" if proxy else "0", qid_text, tuple(ext))
-    return parse(format_code(code))  # one set of rules: whatever is built must parse strictly
-
-
-# ---------------------------------------------------------------------------------------------------
-# Display modes and the masked "safe QR" variant (spec §3)
-# ---------------------------------------------------------------------------------------------------
-def mask_document(document_number: str) -> str:
-    """Default display mode: the first 6 characters replaced by ``*`` (``******029317``)."""
-    return _MASK * min(6, len(document_number)) + document_number[6:]
-
-
-def mask_birth_date(birth_date: str) -> str:
-    """Default display mode: day and month replaced by ``*`` (``1987-**-**``)."""
-    return birth_date[:4] + "-**-**" if len(birth_date) >= 4 else birth_date
-
-
-def display_document(code: PersonalCode, full: bool = False) -> str:
-    return code.document_number if full else mask_document(code.document_number)
-
-
-def display_birth_date(code: PersonalCode, full: bool = False) -> str:
-    return code.birth_date if full else mask_birth_date(code.birth_date)
-
-
-def masked_variant(code: PersonalCode) -> PersonalCode:
-    """The "safe QR": SoGiayTo and NgaySinh masked, phone and BHYT left out, unsigned, still parses."""
-    ext = [code.ext[0], code.ext[1] if len(code.ext) > 1 else "", "", ""]
-    ext += list(code.extra)
-    return PersonalCode(
-        mask_document(code.document_number),
-        code.full_name,
-        mask_birth_date(code.birth_date),
-        code.declarer,
-        code.qid,
-        tuple(ext),
-        None,
-    )

@@ -70,19 +70,22 @@ def sign_code(code: PersonalCode, key: SigningKey, at: dt.datetime) -> PersonalC
     Refuses a key outside its validity window at ``at``: a code signed so would never verify.
     """
     if not key.is_valid_at(at):
-        raise SigningError(f"signing key {key.key_id} is not valid at {at.isoformat()}")
+        raise SigningError("key", f"signing key {key.key_id} is not valid at {at.isoformat()}")
     unsigned = code.unsigned()
     return unsigned.with_signature(sign_bytes(unsigned.signed_text.encode("utf-8"), key))
 
 
 def split_signature(signature: str) -> tuple[str, bytes]:
-    """``(key id, raw r||s)``; raises ValueError for anything not strictly of that form."""
+    """``(key id, raw r||s)``; InvalidInput (field ``signature``) for anything not strictly of that form."""
     key_id, sep, encoded = signature.partition(".")
-    if not sep or len(key_id) != 11:
-        raise ValueError("the signature must be '<key id>.<signature>'")
-    raw = b64url_decode(encoded)
+    if not sep or len(key_id) != KEY_ID_CHARS:
+        raise InvalidInput("signature", "must be '<key id>.<signature>'")
+    try:
+        raw = b64url_decode(encoded)
+    except ValueError as exc:
+        raise InvalidInput("signature", str(exc)) from None
     if len(raw) != SIGNATURE_BYTES:
-        raise ValueError(f"the signature has {len(raw)} bytes, not {SIGNATURE_BYTES}")
+        raise InvalidInput("signature", f"has {len(raw)} bytes, not {SIGNATURE_BYTES}")
     return key_id, raw
 
 
@@ -141,8 +144,5 @@ def verify_payload(data: str | bytes, trust: TrustList, at: dt.datetime) -> Veri
 
 def revocation_id_of(signature: str) -> str:
     """The ``revoked_codes`` entry that withdraws the code carrying ``signature``."""
-    try:
-        _, raw = split_signature(signature)
-    except ValueError as exc:
-        raise InvalidInput("signature", str(exc)) from None
+    _, raw = split_signature(signature)
     return code_revocation_id(raw)

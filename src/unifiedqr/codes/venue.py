@@ -64,7 +64,7 @@ def sign_venue(base_url: str, venue_id: str, key: SigningKey, at: dt.datetime) -
     if not _VENUE_ID.fullmatch(venue_id):
         raise VenueCodeError("venue_id", "must be 6-32 characters of the base64url alphabet")
     if not key.is_valid_at(at):
-        raise SigningError(f"signing key {key.key_id} is not valid at {at.isoformat()}")
+        raise SigningError("key", f"signing key {key.key_id} is not valid at {at.isoformat()}")
     signed = f"{base}/v/{venue_id}"
     code = VenueCode(base, venue_id, sign_bytes(signed.encode("ascii"), key))
     if len(code.url) > MAX_VENUE_URL:

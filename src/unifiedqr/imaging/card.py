@@ -15,7 +15,8 @@ from typing import Final, Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
-from unifiedqr.codes.payload import PersonalCode, display_birth_date, display_document, format_code
+from unifiedqr.codes.display import display_birth_date, display_document
+from unifiedqr.codes.payload import PersonalCode, format_code
 from unifiedqr.errors import InvalidInput
 from unifiedqr.imaging.pdf import image_to_pdf
 from unifiedqr.imaging.render import MIN_BORDER, MM_PER_INCH, encode, padded, png_bytes, to_gray

@@ -9,31 +9,31 @@ password or logging out everywhere bumps ``token_version``, which voids every to
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from unifiedqr.codes.payload import normalise_phone
+from unifiedqr.codes.build import normalise_phone
 from unifiedqr.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from unifiedqr.services.audit import AuditAction, record
 from unifiedqr.services.auth import (
     MIN_PASSWORD,
     Permission,
     Principal,
     Role,
-    hash_password,
     issue_token,
     new_api_key,
     new_public_id,
-    verify_password,
 )
 from unifiedqr.services.context import Services
 from unifiedqr.store.models import Account, ApiKey, Person
 
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,63}")
+MAX_PASSWORD = 1024
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,62 @@ class NewPlatform:
     api_key_id: str
 
 
-def create_platform(ctx: Services, name: str, principal: Principal | None = None) -> NewPlatform:
-    """A new platform account with its first API key (shown once; only its keyed hash is stored).
+@dataclass(frozen=True)
+class NewApiKey:
+    api_key_id: str
+    api_key: str
+    platform_id: str
 
-    ``principal`` is None when an administrator runs the command on the server's host.
-    """
-    if principal is not None:
-        principal.require(Permission.PLATFORMS_MANAGE)
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    api_key_id: str
+    label: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class AccountRequest:
+    """A person's account (any role but platform); a citizen account names the person's QID."""
+
+    role: str
+    name: str
+    password: str
+    username: str | None = None
+    phone: str | None = None
+    qid: str | None = None
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account_id: str
+    role: str
+    username: str | None
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    access_token: str
+    token_type: str
+    expires_in: int
+    expires_at: int
+    role: str
+    account_id: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    account_id: str
+    role: str
+    name: str
+    qid: str | None
+    permissions: tuple[str, ...]
+
+
+def create_platform(ctx: Services, principal: Principal, name: str) -> NewPlatform:
+    """A new platform account with its first API key (shown once; only its keyed hash is stored)."""
+    principal.require(Permission.PLATFORMS_MANAGE)
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidInput("name", "must be 1 to 200 characters")
@@ -65,25 +114,24 @@ def create_platform(ctx: Services, name: str, principal: Principal | None = None
             label="initial",
         )
         session.add(key_row)
+        record(session, principal, AuditAction.PLATFORM_CREATED, detail=account.public_id)
     return NewPlatform(account.public_id, key, key_row.public_id)
 
 
-def _platform_account(session: Session, principal: Principal | None, platform_id: str) -> Account:
+def _platform_account(session: Session, principal: Principal, platform_id: str) -> Account:
     account = session.scalars(
         select(Account).where(Account.public_id == platform_id, Account.role == Role.PLATFORM.value)
     ).first()
     if account is None:
         raise NotFound("platform_id", "no such platform")
-    if principal is not None and not principal.can(Permission.PLATFORMS_MANAGE):
+    if not principal.can(Permission.PLATFORMS_MANAGE):
         principal.require(Permission.OWN_API_KEYS_MANAGE)
         if account.id != principal.account_id:
             raise NotFound("platform_id", "no such platform")
     return account
 
 
-def add_api_key(
-    ctx: Services, principal: Principal | None, platform_id: str, label: str = ""
-) -> dict[str, str]:
+def add_api_key(ctx: Services, principal: Principal, platform_id: str, label: str = "") -> NewApiKey:
     """Rotation step 1: a second live key. The caller deploys it, then revokes the old one."""
     key = new_api_key()
     with ctx.db.write() as session:
@@ -95,28 +143,21 @@ def add_api_key(
             label=(label or "")[:100],
         )
         session.add(row)
-    return {"api_key_id": row.public_id, "api_key": key, "platform_id": platform_id}
+        record(session, principal, AuditAction.API_KEY_ADDED, detail=f"{platform_id} {row.public_id}")
+    return NewApiKey(row.public_id, key, platform_id)
 
 
-def list_api_keys(ctx: Services, principal: Principal | None, platform_id: str) -> list[dict[str, Any]]:
+def list_api_keys(ctx: Services, principal: Principal, platform_id: str) -> list[ApiKeyInfo]:
     with ctx.db.read() as session:
         account = _platform_account(session, principal, platform_id)
         rows = session.scalars(
             select(ApiKey).where(ApiKey.account_id == account.id).order_by(ApiKey.created_at)
         )
-        return [
-            {
-                "api_key_id": r.public_id,
-                "label": r.label,
-                "created_at": r.created_at.isoformat(),
-                "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
-            }
-            for r in rows
-        ]
+        return [ApiKeyInfo(r.public_id, r.label, r.created_at, r.revoked_at) for r in rows]
 
 
-def revoke_api_key(ctx: Services, principal: Principal | None, platform_id: str, api_key_id: str) -> None:
-    """Rotation step 2. Other processes honour it within the API-key cache time (a few seconds)."""
+def revoke_api_key(ctx: Services, principal: Principal, platform_id: str, api_key_id: str) -> None:
+    """Rotation step 2. Other processes honour it within the credential cache time (a few seconds)."""
     with ctx.db.write() as session:
         account = _platform_account(session, principal, platform_id)
         row = session.scalars(
@@ -126,76 +167,88 @@ def revoke_api_key(ctx: Services, principal: Principal | None, platform_id: str,
             raise NotFound("api_key_id", "no such API key")
         if row.revoked_at is None:
             row.revoked_at = ctx.now()
-    ctx.forget_api_keys()
+            record(session, principal, AuditAction.API_KEY_REVOKED, detail=f"{platform_id} {api_key_id}")
+    ctx.forget_credentials()
 
 
-def create_account(
-    ctx: Services,
-    principal: Principal | None,
-    *,
-    role: str,
-    name: str,
-    password: str,
-    username: str | None = None,
-    phone: str | None = None,
-    qid: str | None = None,
-) -> dict[str, Any]:
-    """A person's account (any role but platform). A citizen account is linked to a QID."""
-    if principal is not None:
-        principal.require(Permission.ACCOUNTS_MANAGE)
+def _checked(request: AccountRequest) -> tuple[Role, str | None, str]:
+    """The request's role, normalised phone and name, or InvalidInput naming the field."""
     try:
-        role_value = Role(role)
+        role = Role(request.role)
     except ValueError:
-        raise InvalidInput("role", f"must be one of {', '.join(r.value for r in Role)}") from None
-    if role_value is Role.PLATFORM:
+        roles = ", ".join(r.value for r in Role if r is not Role.OPERATOR)
+        raise InvalidInput("role", f"must be one of {roles}") from None
+    if role is Role.PLATFORM:
         raise InvalidInput("role", "platforms are created with create-platform")
-    if not username and not phone:
+    if role is Role.OPERATOR:
+        raise InvalidInput(
+            "role", "the operator is whoever runs commands on the server's host, not an account"
+        )
+    if not request.username and not request.phone:
         raise InvalidInput("username", "give a username or a phone number to log in with")
-    if username is not None and not _USERNAME.fullmatch(username):
+    if request.username is not None and not _USERNAME.fullmatch(request.username):
         raise InvalidInput("username", "3-64 characters: lower-case letters, digits, '.', '_', '-'")
-    phone_value = None
-    if phone:
+    phone = None
+    if request.phone:
         try:
-            phone_value = normalise_phone(phone)
+            phone = normalise_phone(request.phone)
         except InvalidInput as exc:
             raise InvalidInput("phone", exc.reason) from None
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD or len(password) > 1024:
-        raise InvalidInput("password", f"must be {MIN_PASSWORD} to 1024 characters")
-    name = (name or "").strip()
+    password = request.password
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidInput("password", f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    name = (request.name or "").strip()
     if not name or len(name) > 200:
         raise InvalidInput("name", "must be 1 to 200 characters")
-    if (qid is not None) != (role_value is Role.CITIZEN):
+    if (request.qid is not None) != (role is Role.CITIZEN):
         raise InvalidInput(
             "qid", "a citizen account needs the person's QID, and only a citizen account has one"
         )
-    password_hash = hash_password(password)
+    return role, phone, name
+
+
+def insert_account(
+    ctx: Services, session: Session, principal: Principal, request: AccountRequest
+) -> tuple[NewAccount, int]:
+    """Add the account to ``session`` (the caller checked who may create it); ``(account, row id)``."""
+    role, phone, name = _checked(request)
+    person_id = None
+    if request.qid is not None:
+        person = session.scalars(select(Person).where(Person.qid == request.qid)).first()
+        if person is None:
+            raise NotFound("qid", "no such person")
+        person_id = person.id
+    account = Account(
+        public_id=new_public_id("acc"),
+        role=role.value,
+        name=name,
+        username=request.username,
+        phone_hash=ctx.vault.lookup_hash("login-phone", phone) if phone else None,
+        phone_enc=ctx.vault.encrypt_optional("accounts.phone", phone),
+        password_hash=ctx.passwords.hash(request.password),
+        person_id=person_id,
+    )
+    session.add(account)
     try:
-        with ctx.db.write() as session:
-            person_id = None
-            if qid is not None:
-                person = session.scalars(select(Person).where(Person.qid == qid)).first()
-                if person is None:
-                    raise NotFound("qid", "no such person")
-                person_id = person.id
-            account = Account(
-                public_id=new_public_id("acc"),
-                role=role_value.value,
-                name=name,
-                username=username,
-                phone_hash=ctx.vault.lookup_hash("login-phone", phone_value) if phone_value else None,
-                phone_enc=ctx.vault.encrypt_optional("accounts.phone", phone_value),
-                password_hash=password_hash,
-                person_id=person_id,
-            )
-            session.add(account)
+        session.flush()
     except IntegrityError:
         raise Conflict("username", "this username or phone number already has an account") from None
-    return {"account_id": account.public_id, "role": role_value.value, "username": username}
+    record(session, principal, AuditAction.ACCOUNT_CREATED, detail=f"{role.value} {account.public_id}")
+    return NewAccount(account.public_id, role.value, request.username), account.id
 
 
-def login(ctx: Services, login_name: str, password: str) -> dict[str, Any]:
+def create_account(ctx: Services, principal: Principal, request: AccountRequest) -> NewAccount:
+    """A person's account (administrators; venue staff are created by their venue's owner)."""
+    principal.require(Permission.ACCOUNTS_MANAGE)
+    _checked(request)  # refuse bad input before the password hash is paid for
+    with ctx.db.write() as session:
+        created, _ = insert_account(ctx, session, principal, request)
+    return created
+
+
+def login(ctx: Services, login_name: str, password: str) -> TokenGrant:
     """Username or phone + password -> a short-lived bearer token. One vague error for every failure."""
-    if not isinstance(login_name, str) or not isinstance(password, str) or len(password) > 1024:
+    if not isinstance(login_name, str) or not isinstance(password, str) or len(password) > MAX_PASSWORD:
         raise Unauthenticated("wrong login or password")
     name = login_name.strip()
     with ctx.db.read() as session:
@@ -207,36 +260,31 @@ def login(ctx: Services, login_name: str, password: str) -> dict[str, Any]:
                 )
         account = session.scalars(query).first()
     stored = account.password_hash if account is not None and not account.disabled else None
-    if not verify_password(stored, password) or account is None:
+    if not ctx.passwords.verify(stored, password) or account is None:
         raise Unauthenticated("wrong login or password")
-    token, expires = issue_token(ctx.vault, account.id, account.token_version, ctx.settings.token_ttl_seconds)
-    return {
-        "access_token": token,
-        "token_type": "bearer",
-        "expires_in": ctx.settings.token_ttl_seconds,
-        "expires_at": expires,
-        "role": account.role,
-        "account_id": account.public_id,
-    }
+    ttl = ctx.settings.token_ttl_seconds
+    token, expires = issue_token(ctx.vault, account.id, account.token_version, ttl)
+    return TokenGrant(token, "bearer", ttl, expires, account.role, account.public_id)
 
 
 def logout_everywhere(ctx: Services, principal: Principal) -> None:
     with ctx.db.write() as session:
-        account = session.get(Account, principal.account_id)
+        account = session.get(Account, principal.account)
         if account is not None:
             account.token_version += 1
+    ctx.forget_credentials()
 
 
-def whoami(ctx: Services, principal: Principal) -> dict[str, Any]:
+def whoami(ctx: Services, principal: Principal) -> Identity:
     qid = None
     if principal.person_id is not None:
         with ctx.db.read() as session:
             person = session.get(Person, principal.person_id)
             qid = person.qid if person else None
-    return {
-        "account_id": principal.public_id,
-        "role": principal.role.value,
-        "name": principal.name,
-        "qid": qid,
-        "permissions": sorted(p.value for p in principal.permissions),
-    }
+    return Identity(
+        principal.public_id,
+        principal.role.value,
+        principal.name,
+        qid,
+        tuple(sorted(p.value for p in principal.permissions)),
+    )

@@ -37,6 +37,7 @@ class Role(enum.StrEnum):
     VENUE_STAFF = "venue_staff"
     HEALTH_OFFICIAL = "health_official"
     CITIZEN = "citizen"
+    OPERATOR = "operator"  # the host's command line; never an account (see host_operator)
 
 
 class Permission(enum.StrEnum):
@@ -105,11 +106,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+#: The operator on the server's host (the admin CLI) holds what an administrator holds, no more.
+ROLE_PERMISSIONS[Role.OPERATOR] = ROLE_PERMISSIONS[Role.ADMINISTRATOR]
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking: resolved once per request, passed to every service call."""
+    """Who is asking: resolved once per request (or once per host command), passed to every service.
 
-    account_id: int
+    ``account_id`` is None only for the host operator, who has no account: the audit log names them
+    by ``name`` (``operator:<user>@<host>``).
+    """
+
+    account_id: int | None
     public_id: str
     role: Role
     name: str
@@ -126,32 +135,55 @@ class Principal:
                 return permission
         raise PermissionDenied(any_of[0].value, f"the {self.role.value} role may not do this")
 
+    @property
+    def account(self) -> int:
+        """The account id of a principal that has one (every API caller); the operator has none."""
+        if self.account_id is None:
+            raise PermissionDenied("account", "this needs an account, not the host operator")
+        return self.account_id
+
 
 def principal_for(account_id: int, public_id: str, role: str, name: str, person_id: int | None) -> Principal:
     role_value = Role(role)
     return Principal(account_id, public_id, role_value, name, person_id, ROLE_PERMISSIONS[role_value])
 
 
+def host_operator(name: str) -> Principal:
+    """The operator running a command on the server's host (``name``: who, e.g. ``root@db1``).
+
+    Host commands (``unifiedqr admin ...``, ``venue ...``) act with this principal: it passes the
+    same permission checks as an administrator and is audited by name, so no service call is ever
+    made on nobody's authority.
+    """
+    return Principal(
+        None, "operator", Role.OPERATOR, f"operator:{name}"[:200], None, ROLE_PERMISSIONS[Role.OPERATOR]
+    )
+
+
 # ---------------------------------------------------------------------------------------------------
 # Passwords (argon2id) and credentials
 # ---------------------------------------------------------------------------------------------------
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD = 8
 API_KEY_PREFIX = "uqr_"
 TOKEN_PREFIX = "uqt_"  # noqa: S105 (a prefix, not a secret)
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+class Passwords:
+    """argon2id hashing with the configured cost; verification takes constant work per attempt."""
 
+    def __init__(self, time_cost: int = 3, memory_kib: int = 64 * 1024, parallelism: int = 4) -> None:
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+        self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
 
-def verify_password(stored: str | None, password: str) -> bool:
-    """Constant work whether or not the account exists (a dummy hash is checked when it does not)."""
-    try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, stored: str | None, password: str) -> bool:
+        """Constant work whether or not the account exists (a dummy hash is checked when it does not)."""
+        try:
+            return self._hasher.verify(stored or self._dummy, password) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def new_api_key() -> str:

@@ -4,101 +4,60 @@
 code. *Venue scans citizen*: staff submit what the scanner read at an entrance: a personal code
 (full or masked, signed or not; the verification outcome is recorded, not enforced: the staff see
 the colour), a chip ID card QR, or a typed phone number. Each scan is one write transaction: the
-idempotency key, the visitor's earlier scans today (for the toggle) and the insert, on hand-written
-SQL (:mod:`unifiedqr.store.scan_sql`), committed before the answer. Offline uploads are in
-:mod:`unifiedqr.services.scan_batches`.
+idempotency key, the visitor's earlier scans today (for the toggle) and the insert, on the raw-SQL
+layer (:mod:`unifiedqr.store.scan_rows`), committed before the answer. Offline uploads are in
+:mod:`unifiedqr.services.scan_batches`; both share :mod:`unifiedqr.services.scan_rules`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from unifiedqr.errors import NotFound
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
-from unifiedqr.services.venue_runtime import (
-    ScanRejected,
-    VenueInfo,
-    entrance_of,
-    resolve_code,
-    runtime,
-    venue_for,
+from unifiedqr.services.scan_rules import (
+    ScanResult,
+    check_time,
+    direction_of,
+    idempotency_key_of,
+    result_of,
+    scan_row,
 )
-from unifiedqr.services.visitors import Visitor, colour, identify, mask_name, mask_phone, resolve
-from unifiedqr.services.visits import IN, OUT, Tracker, VisitRules
+from unifiedqr.services.venue_runtime import VenueInfo, entrance_of, resolve_code, venue_for
+from unifiedqr.services.visitors import Visitor, identify, resolve
+from unifiedqr.services.visits import Tracker
 from unifiedqr.store.models import Person, PersonPlatform
-from unifiedqr.store.scan_sql import ScanSQL
-
-_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+from unifiedqr.store.scan_rows import ScanRows
 
 
-def scan_row(
-    ctx: Services, info: VenueInfo, visitor: Visitor, key: bytes, person_id: int | None, **values: Any
-) -> dict[str, Any]:
-    # Unit-separated rather than JSON: this runs once per scan and json.dumps cost 13 µs of ~100.
-    identity = "\x1f".join((visitor.qid or "", visitor.name, visitor.document or "", visitor.phone or ""))
-    values.update(
-        venue_id=info.id,
-        person_key=key,
-        person_id=person_id,
-        code_kind=visitor.kind,
-        verification=visitor.verification,
-        name_masked=mask_name(visitor.name) if visitor.name else "",
-        phone_masked=mask_phone(visitor.phone),
-        identity_enc=ctx.vault.encrypt("scan_events.identity", identity),
-    )
-    return values
+@dataclass(frozen=True)
+class StaffScan:
+    """Venue scans citizen: what the scanner read (``text``) or a typed ``phone``."""
+
+    venue_id: str
+    text: str | None = None
+    phone: str | None = None
+    entrance_id: str | None = None
+    direction: str | None = None
+    at: str | None = None
+    idempotency_key: str | None = None
 
 
-def check_time(rules: VisitRules, at: object, now: dt.datetime, field: str = "at") -> dt.datetime:
-    """A scan time: RFC 3339 (no offset = UTC), not far in the future, not older than retention."""
-    return within_retention(rules, parse_at(at, now, field), now, field)
+@dataclass(frozen=True)
+class CitizenCheckin:
+    """Citizen scans venue: the scanned ``venue_code``; a platform names the person by ``qid``."""
+
+    venue_code: str
+    qid: str | None = None
+    direction: str | None = None
+    at: str | None = None
+    idempotency_key: str | None = None
 
 
-def parse_at(at: object, now: dt.datetime, field: str = "at") -> dt.datetime:
-    """RFC 3339 (no offset = UTC); absent means now."""
-    if at is None:
-        return now
-    if not isinstance(at, str) or len(at) > 40:
-        raise ScanRejected(field, "malformed", "must be an RFC 3339 time")
-    try:
-        value = dt.datetime.fromisoformat(at.strip().replace("z", "Z"))
-    except ValueError:
-        raise ScanRejected(field, "malformed", f"{at!r} is not an RFC 3339 time") from None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def within_retention(rules: VisitRules, value: dt.datetime, now: dt.datetime, field: str) -> dt.datetime:
-    if value > now + dt.timedelta(seconds=rules.future_tolerance_seconds):
-        raise ScanRejected(field, "future_timestamp", "is in the future (check the device clock)")
-    if value < now - dt.timedelta(days=rules.max_age_days):
-        raise ScanRejected(field, "too_old", f"is older than the {rules.max_age_days}-day retention")
-    return value
-
-
-def _answer(info: VenueInfo, row: dict[str, Any], status: str) -> dict[str, Any]:
-    entrance = info.entrance_names.get(row["entrance_id"], (None, None))
-    return {
-        "status": status,
-        "direction": row["direction"],
-        "venue_id": info.public_id,
-        "venue_name": info.name,
-        "entrance_id": entrance[0],
-        "occurred_at": row["occurred_at"].isoformat(),
-        "visitor": {"name": row["name_masked"], "phone": row["phone_masked"]},
-        "code_kind": row["code_kind"],
-        "verification": row["verification"],
-        "colour": colour(row["verification"]),
-    }
-
-
-# ---------------------------------------------------------------------------------------------------
-# One scan (staff at an entrance, a citizen's app, the web page)
-# ---------------------------------------------------------------------------------------------------
 def _record_one(
     ctx: Services,
     info: VenueInfo,
@@ -110,19 +69,19 @@ def _record_one(
     explicit: str | None,
     at: dt.datetime,
     idempotency_key: str | None,
-) -> dict[str, Any]:
-    rules = runtime(ctx).config.rules
+) -> ScanResult:
+    rules = ctx.venues.rules
     now = ctx.now()
     with ctx.db.write() as session:
-        sql = ScanSQL(session.connection())
-        ((key, person_id),) = resolve(ctx, sql, [visitor])
+        sql = ScanRows(session)
+        ((key, person_id),) = resolve(ctx.vault, sql, [visitor])
         start, end = rules.day_bounds(rules.local_day(at))
         tracker = Tracker(rules, info.stay(rules))
         for earlier_at, earlier_explicit in sql.earlier(info.id, [key], start, end).get(key, []):
             if earlier_at <= at:
                 tracker.step(earlier_at, earlier_explicit)
         row = scan_row(
-            ctx,
+            ctx.vault,
             info,
             visitor,
             key,
@@ -142,49 +101,54 @@ def _record_one(
         if not sql.insert([row]) and idempotency_key is not None:
             stored = sql.stored_one(info.id, idempotency_key)
             if stored is not None:
-                return _answer(info, stored, "already_recorded")
-    return _answer(info, row, "recorded")
+                return result_of(
+                    info,
+                    "already_recorded",
+                    stored.entrance_id,
+                    stored.direction,
+                    stored.occurred_at,
+                    stored.name_masked,
+                    stored.phone_masked,
+                    stored.code_kind,
+                    stored.verification,
+                )
+    return result_of(
+        info,
+        "recorded",
+        row["entrance_id"],
+        row["direction"],
+        at,
+        row["name_masked"],
+        row["phone_masked"],
+        row["code_kind"],
+        row["verification"],
+    )
 
 
-def direction_of(value: object, field: str = "direction") -> str | None:
-    if value is None or value in (IN, OUT):
-        return value
-    raise ScanRejected(field, "malformed", "must be in, out or absent (inferred)")
-
-
-def idempotency_key_of(value: object, field: str = "idempotency_key") -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not _IDEMPOTENCY_KEY.fullmatch(value):
-        raise ScanRejected(field, "malformed", "1-64 characters: letters, digits, '.', '_', ':', '-'")
-    return value
-
-
-def staff_scan(ctx: Services, principal: Principal, venue_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Venue scans citizen: ``text`` (or ``phone``), optional ``entrance_id``, ``direction``, ``at``."""
-    info = venue_for(ctx, principal, venue_id, Permission.VENUE_SCANS_SUBMIT)
-    rt = runtime(ctx)
+def staff_scan(ctx: Services, principal: Principal, scan: StaffScan) -> ScanResult:
+    """Venue scans citizen at one of its entrances (staff or owner)."""
+    info = venue_for(ctx, principal, scan.venue_id, Permission.VENUE_SCANS_SUBMIT)
     now = ctx.now()
-    visitor = identify(body.get("text"), body.get("phone"), rt.trust(), now)
+    visitor = identify(scan.text, scan.phone, ctx.venues.trust(), now)
     return _record_one(
         ctx,
         info,
         visitor,
         source="staff",
         account_id=principal.account_id,
-        entrance_id=entrance_of(info, body.get("entrance_id")),
-        explicit=direction_of(body.get("direction")),
-        at=check_time(rt.config.rules, body.get("at"), now),
-        idempotency_key=idempotency_key_of(body.get("idempotency_key")),
+        entrance_id=entrance_of(info, scan.entrance_id),
+        explicit=direction_of(scan.direction),
+        at=check_time(ctx.venues.rules, scan.at, now),
+        idempotency_key=idempotency_key_of(scan.idempotency_key),
     )
 
 
-def citizen_checkin(ctx: Services, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+def citizen_checkin(ctx: Services, principal: Principal, checkin: CitizenCheckin) -> ScanResult:
     """Citizen scans venue: a platform for a person it obtained (``qid``), or the citizen themselves."""
     held = principal.require(Permission.PLATFORM_CHECKINS_SUBMIT, Permission.SELF_CHECKINS_SUBMIT)
     now = ctx.now()
-    info = resolve_code(ctx, body.get("venue_code"), now)
-    qid = body.get("qid")
+    info = resolve_code(ctx, checkin.venue_code, now)
+    qid = checkin.qid
     with ctx.db.read() as session:
         if held is Permission.PLATFORM_CHECKINS_SUBMIT:
             person = session.scalars(
@@ -207,16 +171,16 @@ def citizen_checkin(ctx: Services, principal: Principal, body: dict[str, Any]) -
         source="citizen",
         account_id=principal.account_id,
         entrance_id=entrance_of(info, None),
-        explicit=direction_of(body.get("direction")),
-        at=check_time(runtime(ctx).config.rules, body.get("at"), now),
-        idempotency_key=idempotency_key_of(body.get("idempotency_key")),
+        explicit=direction_of(checkin.direction),
+        at=check_time(ctx.venues.rules, checkin.at, now),
+        idempotency_key=idempotency_key_of(checkin.idempotency_key),
     )
 
 
-def web_checkin(ctx: Services, info: VenueInfo, text: str | None, phone: str | None) -> dict[str, Any]:
+def web_checkin(ctx: Services, info: VenueInfo, text: str | None, phone: str | None) -> ScanResult:
     """The check-in page's form: a personal code or a phone number, no account (spec §6)."""
     now = ctx.now()
-    visitor = identify(text or None, phone or None, runtime(ctx).trust(), now, "code")
+    visitor = identify(text or None, phone or None, ctx.venues.trust(), now, "code")
     return _record_one(
         ctx,
         info,
@@ -228,6 +192,3 @@ def web_checkin(ctx: Services, info: VenueInfo, text: str | None, phone: str | N
         at=now,
         idempotency_key=None,
     )
-
-
-# ---------------------------------------------------------------------------------------------------

@@ -1,9 +1,16 @@
-"""The service container: settings, database, at-rest vault and issuing keys, built once per process.
+"""The service container: settings, database, at-rest vault, issuing keys and caches, built once per process.
 
 Everything here is loaded at start-up (keys parsed, sub-keys derived, engines created) so that no
-request pays for it. :meth:`Services.authenticate` turns an ``Authorization`` value into a
-:class:`~unifiedqr.services.auth.Principal`; API-key look-ups are cached for a few seconds, which is
-also how long a revoked key may still work in another process (documented in docs/platform.md).
+request pays for it. Building it never changes the database: the schema is brought up to date by
+an explicit step (:func:`unifiedqr.store.db.upgrade`) of ``serve``, ``demo``, ``db upgrade`` and
+the host commands, before the container is built.
+
+:meth:`Services.authenticate` turns an ``Authorization`` value into a
+:class:`~unifiedqr.services.auth.Principal`. It is the one place that does, with the one cache of
+resolved credentials (API keys and login tokens alike, ``api_key_cache_seconds``): checking a token
+costs a database read (0.5 ms, a third of a staff scan), and an entrance sends thousands of scans
+with one token. The price: a revoked key, a logout or a password change made in *another* process
+takes effect there up to that many seconds later (docs/platform.md); in this process at once.
 """
 
 from __future__ import annotations
@@ -16,33 +23,41 @@ from sqlalchemy import select
 
 from unifiedqr.config import Settings, resolve_secrets
 from unifiedqr.errors import ConfigError, Unauthenticated
-from unifiedqr.services.auth import API_KEY_PREFIX, TOKEN_PREFIX, Principal, principal_for, read_token
+from unifiedqr.services.auth import (
+    API_KEY_PREFIX,
+    TOKEN_PREFIX,
+    Passwords,
+    Principal,
+    principal_for,
+    read_token,
+)
 from unifiedqr.services.keys import IssuingKeys
+from unifiedqr.services.venue_runtime import VenueRuntime
 from unifiedqr.store import db as store_db
 from unifiedqr.store.crypto import Vault
-from unifiedqr.store.fastpath import FastPath
 from unifiedqr.store.models import Account, ApiKey
+
+MAX_CREDENTIAL = 512
+_CACHE_LIMIT = 10_000
 
 
 class Services:
     """One per process; thread-safe (immutable after construction apart from small caches)."""
 
-    def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
-        settings = (
-            resolve_secrets(settings)
-            if settings.at_rest_key is None or settings.issuing_key_path is None
-            else settings
-        )
+    def __init__(self, settings: Settings) -> None:
         if settings.at_rest_key is None or settings.issuing_key_path is None:
-            raise ConfigError("keys are not configured")
-        if migrate:
-            store_db.upgrade(settings.database_url)
+            settings = resolve_secrets(settings)
+        if settings.at_rest_key is None or settings.issuing_key_path is None:
+            raise ConfigError("UNIFIEDQR_AT_REST_KEY_FILE", "keys are not configured")
         self.settings = settings
         self.db = store_db.Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         self.vault = Vault(settings.at_rest_key)
-        self.fast = FastPath(self.db.dialect)
+        self.passwords = Passwords(
+            settings.passwords.time_cost, settings.passwords.memory_kib, settings.passwords.parallelism
+        )
         self.keys = IssuingKeys(settings.issuing_key_path, self.db, settings.key_reload_seconds)
-        self._key_cache: dict[bytes, tuple[float, Principal]] = {}
+        self.venues = VenueRuntime(self)
+        self._credentials: dict[str, tuple[float, Principal]] = {}
         self._cache_lock = threading.Lock()
 
     def close(self) -> None:
@@ -54,26 +69,49 @@ class Services:
 
     # -- authentication -------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> Principal:
+        """The principal of an ``Authorization: Bearer <API key or token>`` value (cached)."""
         if not authorization:
             raise Unauthenticated("send Authorization: Bearer <API key or token>")
         scheme, _, credential = authorization.strip().partition(" ")
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
             raise Unauthenticated("use the Bearer scheme: Authorization: Bearer <API key or token>")
+        return self.credential(credential)
+
+    def cached_credential(self, credential: str) -> Principal | None:
+        """The principal of a credential resolved within the cache time, without touching the database."""
+        cached = self._credentials.get(credential)
+        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
+    def credential(self, credential: str) -> Principal:
+        """The principal of a bare API key or login token; Unauthenticated when it does not check out."""
+        if len(credential) > MAX_CREDENTIAL:
+            raise Unauthenticated("invalid credentials")
+        cached = self.cached_credential(credential)
+        if cached is not None:
+            return cached
         if credential.startswith(API_KEY_PREFIX):
-            return self._api_key_principal(credential)
-        if credential.startswith(TOKEN_PREFIX):
-            return self._token_principal(credential)
-        raise Unauthenticated("invalid credentials")
+            principal = self._api_key_principal(credential)
+        elif credential.startswith(TOKEN_PREFIX):
+            principal = self._token_principal(credential)
+        else:
+            raise Unauthenticated("invalid credentials")
+        with self._cache_lock:
+            if len(self._credentials) > _CACHE_LIMIT:
+                self._credentials.clear()
+            self._credentials[credential] = (
+                time.monotonic() + self.settings.api_key_cache_seconds,
+                principal,
+            )
+        return principal
+
+    def forget_credentials(self) -> None:
+        """Drop cached credentials (after a revocation, logout or disabled account in this process)."""
+        with self._cache_lock:
+            self._credentials.clear()
 
     def _api_key_principal(self, key: str) -> Principal:
-        if len(key) > 200:
-            raise Unauthenticated("invalid API key")
         digest = self.vault.credential_hash(key)
-        cached = self._key_cache.get(digest)
-        now = time.monotonic()
-        if cached is not None and cached[0] > now:
-            return cached[1]
         with self.db.read() as session:
             row = session.execute(
                 select(
@@ -89,17 +127,7 @@ class Services:
             ).first()
         if row is None or row.disabled:
             raise Unauthenticated("invalid or revoked API key")
-        principal = principal_for(row.id, row.public_id, row.role, row.name, row.person_id)
-        with self._cache_lock:
-            if len(self._key_cache) > 10_000:
-                self._key_cache.clear()
-            self._key_cache[digest] = (now + self.settings.api_key_cache_seconds, principal)
-        return principal
-
-    def forget_api_keys(self) -> None:
-        """Drop cached API-key look-ups (after a revocation in this process)."""
-        with self._cache_lock:
-            self._key_cache.clear()
+        return principal_for(row.id, row.public_id, row.role, row.name, row.person_id)
 
     def _token_principal(self, token: str) -> Principal:
         account_id, version = read_token(self.vault, token)

@@ -8,71 +8,65 @@ person, the kind and ``created_at`` (indexed, for purging by age) stay in clear 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import json
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 from sqlalchemy import select
 
+from unifiedqr.codes.build import normalise_phone
 from unifiedqr.errors import InvalidInput
+from unifiedqr.services.audit import AuditAction, record_read
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
-from unifiedqr.services.scope import audit, visible
+from unifiedqr.services.scope import visible
 from unifiedqr.store.models import Declaration, Person
 
 LOOKBACK_DAYS = 14
 MAX_LISTED = 200
 
-Text = StrictStr
+
+@dataclass(frozen=True)
+class Address:
+    province: str
+    district: str
+    ward: str = ""
+    street: str = ""
 
 
-class Address(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    province: Text = Field(min_length=1, max_length=100)
-    district: Text = Field(min_length=1, max_length=100)
-    ward: Text = Field(default="", max_length=100)
-    street: Text = Field(default="", max_length=200)
+@dataclass(frozen=True)
+class Symptoms:
+    fever: bool = False
+    cough: bool = False
+    shortness_of_breath: bool = False
+    pneumonia: bool = False
+    sore_throat: bool = False
+    fatigue: bool = False
 
 
-class Symptoms(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    fever: StrictBool = False
-    cough: StrictBool = False
-    shortness_of_breath: StrictBool = False
-    pneumonia: StrictBool = False
-    sore_throat: StrictBool = False
-    fatigue: StrictBool = False
+@dataclass(frozen=True)
+class Contacts:
+    confirmed_or_suspected_case: bool = False
+    person_from_affected_country: bool = False
+    person_with_symptoms: bool = False
 
 
-class Contacts(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    confirmed_or_suspected_case: StrictBool = False
-    person_from_affected_country: StrictBool = False
-    person_with_symptoms: StrictBool = False
-
-
-class HealthDeclarationIn(BaseModel):
+@dataclass(frozen=True)
+class HealthDeclaration:
     """The national domestic declaration; name, ID number, birth year and gender come from the record."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    nationality: Text = Field(default="VNM", pattern=r"^[A-Z]{3}$")
     address: Address
-    phone: Text | None = Field(default=None, max_length=20)
-    email: Text | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    places_visited: list[Text] = Field(default_factory=list, max_length=50, description="last 14 days")
-    symptoms: Symptoms = Field(default_factory=Symptoms)
-    contacts: Contacts = Field(default_factory=Contacts)
-
-    @field_validator("places_visited")
-    @classmethod
-    def _places(cls, value: list[str]) -> list[str]:
-        for index, place in enumerate(value):
-            if not place.strip() or len(place) > 200:
-                raise ValueError(f"places_visited[{index}] must be 1 to 200 characters")
-        return [p.strip() for p in value]
+    nationality: str = "VNM"
+    phone: str | None = None
+    email: str | None = None
+    places_visited: tuple[str, ...] = ()
+    symptoms: Symptoms = field(default_factory=Symptoms)
+    contacts: Contacts = field(default_factory=Contacts)
 
 
 class Transport(enum.StrEnum):
@@ -87,30 +81,39 @@ class Transport(enum.StrEnum):
     OTHER = "other"
 
 
-class MovementDeclarationIn(BaseModel):
+@dataclass(frozen=True)
+class MovementDeclaration:
     """A domestic trip: from where to where, how, and when."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     origin: Address
     destination: Address
     transport: Transport
-    vehicle_number: Text = Field(default="", max_length=40)
     departure_date: dt.date
     arrival_date: dt.date
-    purpose: Text = Field(default="", max_length=200)
+    vehicle_number: str = ""
+    purpose: str = ""
 
 
-def _check_phone(body: HealthDeclarationIn) -> None:
-    if body.phone:
-        from unifiedqr.codes.payload import normalise_phone
+@dataclass(frozen=True)
+class DeclarationView:
+    declaration_id: str
+    qid: str
+    kind: str
+    on_behalf: bool
+    created_at: dt.datetime
+    body: HealthDeclaration | MovementDeclaration
 
-        try:
-            body.phone = normalise_phone(body.phone)
-        except InvalidInput as exc:
-            raise InvalidInput("phone", exc.reason) from None
+
+def _checked_health(body: HealthDeclaration) -> HealthDeclaration:
+    if not body.phone:
+        return body
+    try:
+        return dataclasses.replace(body, phone=normalise_phone(body.phone))
+    except InvalidInput as exc:
+        raise InvalidInput("phone", exc.reason) from None
 
 
-def _check_movement(body: MovementDeclarationIn, today: dt.date) -> None:
+def _check_movement(body: MovementDeclaration, today: dt.date) -> None:
     if body.arrival_date < body.departure_date:
         raise InvalidInput("arrival_date", "is before departure_date")
     if body.departure_date < today - dt.timedelta(days=LOOKBACK_DAYS):
@@ -121,15 +124,47 @@ def _check_movement(body: MovementDeclarationIn, today: dt.date) -> None:
         raise InvalidInput("arrival_date", "a trip of more than 30 days is not one movement")
 
 
+def _stored(body: HealthDeclaration | MovementDeclaration) -> str:
+    return json.dumps(dataclasses.asdict(body), default=str, ensure_ascii=False, separators=(",", ":"))
+
+
+def _address(data: Mapping[str, Any]) -> Address:
+    return Address(**data)
+
+
+def _restored(kind: str, text: str) -> HealthDeclaration | MovementDeclaration:
+    """A stored body back as its dataclass (the same shape it was stored in)."""
+    data = json.loads(text)
+    if kind == "health":
+        return HealthDeclaration(
+            address=_address(data["address"]),
+            nationality=data.get("nationality", "VNM"),
+            phone=data.get("phone"),
+            email=data.get("email"),
+            places_visited=tuple(data.get("places_visited", ())),
+            symptoms=Symptoms(**data.get("symptoms", {})),
+            contacts=Contacts(**data.get("contacts", {})),
+        )
+    return MovementDeclaration(
+        origin=_address(data["origin"]),
+        destination=_address(data["destination"]),
+        transport=Transport(data["transport"]),
+        departure_date=dt.date.fromisoformat(data["departure_date"]),
+        arrival_date=dt.date.fromisoformat(data["arrival_date"]),
+        vehicle_number=data.get("vehicle_number", ""),
+        purpose=data.get("purpose", ""),
+    )
+
+
 def submit(
-    ctx: Services, principal: Principal, qid: str, body: HealthDeclarationIn | MovementDeclarationIn
-) -> dict[str, Any]:
+    ctx: Services, principal: Principal, qid: str, body: HealthDeclaration | MovementDeclaration
+) -> DeclarationView:
     """Store a declaration for the person ``qid``: the person, a household member, or their platform."""
     principal.require(Permission.SELF_DECLARATIONS_SUBMIT, Permission.PLATFORM_DECLARATIONS_SUBMIT)
     now = ctx.now()
-    if isinstance(body, HealthDeclarationIn):
+    if isinstance(body, HealthDeclaration):
         kind = "health"
-        _check_phone(body)
+        body = _checked_health(body)
     else:
         kind = "movement"
         _check_movement(body, now.date())
@@ -150,26 +185,15 @@ def submit(
             submitted_by_account_id=principal.account_id,
             declared_by_person_id=principal.person_id,
             on_behalf=on_behalf if principal.person_id is not None else person.proxy_person_id is not None,
-            body_enc=ctx.vault.encrypt("declarations.body", body.model_dump_json()),
+            body_enc=ctx.vault.encrypt("declarations.body", _stored(body)),
             created_at=now,
         )
         session.add(row)
         session.flush()
-        return _view(row, person.qid, body.model_dump(mode="json"))
+        return DeclarationView(row.public_id, person.qid, kind, row.on_behalf, row.created_at, body)
 
 
-def _view(row: Declaration, qid: str, body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "declaration_id": row.public_id,
-        "qid": qid,
-        "kind": row.kind,
-        "on_behalf": row.on_behalf,
-        "created_at": row.created_at.isoformat(),
-        "body": body,
-    }
-
-
-def list_for(ctx: Services, principal: Principal, qid: str, kind: str | None = None) -> list[dict[str, Any]]:
+def list_for(ctx: Services, principal: Principal, qid: str, kind: str | None = None) -> list[DeclarationView]:
     """A person's declarations, newest first (owner, household, their platform, health officials)."""
     if kind is not None and kind not in ("health", "movement"):
         raise InvalidInput("kind", "must be health or movement")
@@ -187,9 +211,17 @@ def list_for(ctx: Services, principal: Principal, qid: str, kind: str | None = N
             query = query.where(Declaration.kind == kind)
         rows = session.scalars(query.order_by(Declaration.created_at.desc()).limit(MAX_LISTED)).all()
         result = [
-            _view(r, person.qid, json.loads(ctx.vault.decrypt("declarations.body", r.body_enc))) for r in rows
+            DeclarationView(
+                r.public_id,
+                person.qid,
+                r.kind,
+                r.on_behalf,
+                r.created_at,
+                _restored(r.kind, ctx.vault.decrypt("declarations.body", r.body_enc)),
+            )
+            for r in rows
         ]
     if principal.can(Permission.ANY_DECLARATIONS_READ):
         with ctx.db.write() as session:
-            audit(session, principal, "declarations.read", person)
+            record_read(session, principal, AuditAction.DECLARATIONS_READ, person.id)
     return result

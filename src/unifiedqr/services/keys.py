@@ -18,14 +18,20 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from unifiedqr.codes.trust import SigningKey, TrustedKey, TrustList
 from unifiedqr.errors import ConfigError, KeyFileError, NotFound
+from unifiedqr.services.audit import AuditAction, record
+from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.store.db import Database
 from unifiedqr.store.models import RevokedCode, TrustKeyRow
+
+if TYPE_CHECKING:
+    from unifiedqr.services.context import Services
 
 
 def read_key_files(path: Path) -> list[SigningKey]:
@@ -35,7 +41,7 @@ def read_key_files(path: Path) -> list[SigningKey]:
         try:
             keys.append(SigningKey.from_bytes(file.read_bytes()))
         except KeyFileError as exc:
-            raise ConfigError(f"{file}: {exc}") from None
+            raise ConfigError(str(file), exc.reason) from None
     return keys
 
 
@@ -65,7 +71,7 @@ class IssuingKeys:
         with self._lock:
             keys = read_key_files(self.path)
             if not keys:
-                raise ConfigError(f"no issuing key in {self.path}")
+                raise ConfigError("UNIFIEDQR_ISSUING_KEY", f"no issuing key in {self.path}")
             self._publish(keys)
             self._keys = sorted(keys, key=lambda k: k.valid_from)
             self._stamp = self._mtime()
@@ -113,7 +119,9 @@ class IssuingKeys:
         for key in reversed(self._keys):
             if key.is_valid_at(at) and key.key_id not in revoked:
                 return key
-        raise ConfigError("no issuing key is valid now: rotate the key (unifiedqr admin rotate-key)")
+        raise ConfigError(
+            "UNIFIEDQR_ISSUING_KEY", "no issuing key is valid now: rotate (unifiedqr admin rotate-key)"
+        )
 
     _revoked_cache: tuple[float, frozenset[str]] = (0.0, frozenset())
 
@@ -134,7 +142,8 @@ class IssuingKeys:
         """Write a new key file into the key directory and start signing with it in this process."""
         if not self.path.is_dir():
             raise ConfigError(
-                f"{self.path} is a single key file; point UNIFIEDQR_ISSUING_KEY at a directory to rotate"
+                "UNIFIEDQR_ISSUING_KEY",
+                f"{self.path} is a single key file; point it at a directory to rotate",
             )
         start = valid_from or dt.datetime.now(dt.UTC)
         key = SigningKey.generate(issuer, start, valid_days)
@@ -167,10 +176,21 @@ def trust_list(db: Database) -> TrustList:
     return TrustList(keys, frozenset(revoked))
 
 
-def revoke_key(db: Database, key_id: str) -> None:
+def rotate_key(ctx: Services, principal: Principal, valid_days: int | None = None) -> SigningKey:
+    """Start a new issuing key (running servers pick it up without a restart)."""
+    principal.require(Permission.KEYS_MANAGE)
+    key = ctx.keys.rotate(ctx.settings.issuer, valid_days or ctx.settings.key_valid_days)
+    with ctx.db.write() as session:
+        record(session, principal, AuditAction.ISSUING_KEY_ROTATED, detail=key.key_id)
+    return key
+
+
+def revoke_key(ctx: Services, principal: Principal, key_id: str) -> None:
     """Withdraw a compromised key as a whole (every code it signed then verifies as key_revoked)."""
-    with db.write() as session:
+    principal.require(Permission.KEYS_MANAGE)
+    with ctx.db.write() as session:
         row = session.get(TrustKeyRow, key_id)
         if row is None:
             raise NotFound("key_id", f"{key_id!r} is not on the trust list")
         row.revoked = True
+        record(session, principal, AuditAction.ISSUING_KEY_REVOKED, detail=key_id)

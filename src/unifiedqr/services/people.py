@@ -2,7 +2,7 @@
 
 Registration (``services.registry``) writes; this module serves the reads and the changes that
 re-sign an existing code. The code fetch is a hot path: for a platform it is one hand-written query
-(``store.fastpath``) and one AES-GCM decryption.
+(``store.person_rows``) and one AES-GCM decryption.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from unifiedqr.codes.payload import Gender, build, parse
+from unifiedqr.codes.build import build
+from unifiedqr.codes.payload import Gender, parse
 from unifiedqr.errors import InvalidInput, NotFound
+from unifiedqr.services.audit import AuditAction, record, record_read
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
-from unifiedqr.services.registry import Issued, Registration, _clean, _replace_code, _sign
-from unifiedqr.services.scope import QID, audit, audit_person_id, scoped_select, visible
+from unifiedqr.services.registry import Issued, Registration, _replace_code, _sign, clean_registration
+from unifiedqr.services.scope import QID, scoped_select, visible
+from unifiedqr.store import person_rows
 from unifiedqr.store.models import Household, Person
 
 
@@ -40,7 +43,7 @@ def get_code(ctx: Services, principal: Principal, qid: str) -> str:
     """The current signed code text of a person in scope (the hot read path: two columns, no ORM)."""
     with ctx.db.read() as session:
         if principal.can(Permission.PLATFORM_PEOPLE_READ) and QID.fullmatch(qid or ""):  # the hot path
-            blob = ctx.fast.platform_code(session, qid, principal.account_id)
+            blob = person_rows.platform_code(session, qid, principal.account)
             if blob is None:
                 raise NotFound("qid", "no such person")
             return ctx.vault.decrypt("people.code", blob)
@@ -59,7 +62,7 @@ def get_code(ctx: Services, principal: Principal, qid: str) -> str:
         raise NotFound("qid", "no such person")
     if principal.can(Permission.ANY_PEOPLE_READ):
         with ctx.db.write() as session:
-            audit_person_id(session, principal, "code.read", row.id)
+            record_read(session, principal, AuditAction.CODE_READ, row.id)
     return ctx.vault.decrypt("people.code", row.code_enc)
 
 
@@ -83,11 +86,19 @@ def get_person(ctx: Services, principal: Principal, qid: str) -> PersonView:
         )
     if principal.can(Permission.ANY_PEOPLE_READ):
         with ctx.db.write() as session:
-            audit(session, principal, "person.read", person)
+            record_read(session, principal, AuditAction.PERSON_READ, person.id)
     return view
 
 
-def household(ctx: Services, principal: Principal) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class HouseholdMember:
+    qid: str
+    full_name: str
+    self: bool
+    declared_by_me: bool
+
+
+def household(ctx: Services, principal: Principal) -> list[HouseholdMember]:
     """The citizen's own record and the people in their household (QID, name, how declared)."""
     principal.require(Permission.SELF_PEOPLE_READ)
     with ctx.db.read() as session:
@@ -99,13 +110,7 @@ def household(ctx: Services, principal: Principal) -> list[dict[str, object]]:
             conditions.append(Person.household_id == me.household_id)
         people = session.scalars(select(Person).where(or_(*conditions)).order_by(Person.created_at)).all()
         return [
-            {
-                "qid": p.qid,
-                "full_name": p.full_name,
-                "self": p.id == me.id,
-                "declared_by_me": p.proxy_person_id == me.id,
-            }
-            for p in people
+            HouseholdMember(p.qid, p.full_name, p.id == me.id, p.proxy_person_id == me.id) for p in people
         ]
 
 
@@ -126,6 +131,7 @@ def correct(ctx: Services, principal: Principal, qid: str, change: Correction) -
             "body", "name at least one of full_name, birth_date, gender, phone, insurance_number"
         )
     ctx.keys.refresh()
+    now = ctx.now()
     with ctx.db.write() as session:
         person = visible(
             session,
@@ -136,23 +142,7 @@ def correct(ctx: Services, principal: Principal, qid: str, change: Correction) -
             self_perm=Permission.PLATFORM_PEOPLE_CORRECT,
         )
         current = parse(ctx.vault.decrypt("people.code", person.code_enc))
-        phone = ctx.vault.decrypt_optional("people.phone", person.phone_enc)
-        insurance = ctx.vault.decrypt_optional("people.insurance", person.insurance_enc)
-        clean = _clean(
-            Registration(
-                document_number=current.document_number,
-                full_name=change.full_name if change.full_name is not None else person.full_name,
-                birth_date=change.birth_date
-                if change.birth_date is not None
-                else person.birth_date.isoformat(),
-                gender=change.gender if change.gender is not None else Gender(person.gender).label,
-                phone=(change.phone if change.phone is not None else phone) or None,
-                insurance_number=(
-                    change.insurance_number if change.insurance_number is not None else insurance
-                )
-                or None,
-            )
-        )
+        clean = clean_registration(_merged(ctx, person, current.document_number, change), now.date())
         code = build(
             document_number=current.document_number,
             full_name=clean.full_name,
@@ -163,7 +153,6 @@ def correct(ctx: Services, principal: Principal, qid: str, change: Correction) -
             insurance_number=clean.insurance,
             proxy_qid=current.proxy_qid,
         )
-        now = ctx.now()
         text = _replace_code(ctx, session, person, code, now, "corrected")
         person.full_name = clean.full_name
         person.birth_date = clean.birth_date
@@ -171,16 +160,35 @@ def correct(ctx: Services, principal: Principal, qid: str, change: Correction) -
         person.phone_hash = ctx.vault.lookup_hash("phone", clean.phone) if clean.phone else None
         person.phone_enc = ctx.vault.encrypt_optional("people.phone", clean.phone)
         person.insurance_enc = ctx.vault.encrypt_optional("people.insurance", clean.insurance)
-        audit(session, principal, "person.corrected", person)
+        record(session, principal, AuditAction.PERSON_CORRECTED, person.id)
         return Issued(person.qid, text, False)
 
 
-def reissue_old_codes(ctx: Services, batch: int = 500) -> int:
+def _merged(ctx: Services, person: Person, document_number: str, change: Correction) -> Registration:
+    """The person's record with the correction applied, as a registration to check by the same rules."""
+
+    def pick(new: str | None, old: str | None) -> str | None:
+        return (new if new is not None else old) or None  # an empty string removes a value
+
+    return Registration(
+        document_number=document_number,
+        full_name=pick(change.full_name, person.full_name) or "",
+        birth_date=pick(change.birth_date, person.birth_date.isoformat()) or "",
+        gender=pick(change.gender, Gender(person.gender).label),
+        phone=pick(change.phone, ctx.vault.decrypt_optional("people.phone", person.phone_enc)),
+        insurance_number=pick(
+            change.insurance_number, ctx.vault.decrypt_optional("people.insurance", person.insurance_enc)
+        ),
+    )
+
+
+def reissue_old_codes(ctx: Services, principal: Principal, batch: int = 500) -> int:
     """Re-sign every code not signed with the current key (run after a rotation, before expiry).
 
     The old codes are not revoked: they stay valid until their key expires, which is exactly the
     overlap that lets apps pick up the new text at their own pace.
     """
+    principal.require(Permission.KEYS_MANAGE)
     ctx.keys.refresh()
     now = ctx.now()
     key = ctx.keys.current(now)
@@ -197,6 +205,13 @@ def reissue_old_codes(ctx: Services, batch: int = 500) -> int:
                 person.code_key_id = key_id
                 person.code_revocation_id = revocation_id
                 person.updated_at = now
+            if len(people) < batch:
+                record(
+                    session,
+                    principal,
+                    AuditAction.CODES_REISSUED,
+                    detail=f"{done + len(people)} codes to {key.key_id}",
+                )
         done += len(people)
         if len(people) < batch:
             return done

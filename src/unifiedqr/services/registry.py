@@ -24,27 +24,21 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from unifiedqr.codes.build import build, normalise_document, normalise_insurance, normalise_phone
 from unifiedqr.codes.cccd import parse_cccd
 from unifiedqr.codes.names import fold_name
-from unifiedqr.codes.payload import (
-    Gender,
-    PersonalCode,
-    build,
-    normalise_document,
-    normalise_insurance,
-    normalise_phone,
-    parse,
-)
+from unifiedqr.codes.payload import Gender, PersonalCode, parse
 from unifiedqr.codes.signing import revocation_id_of, sign_code
 from unifiedqr.errors import Conflict, InvalidInput
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
 from unifiedqr.services.scope import visible
+from unifiedqr.store import person_rows
 from unifiedqr.store.models import Household, Person, PersonDocument, PersonPlatform, RevokedCode
 
-_STRICT_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_STRICT_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NATIONALITY = re.compile(r"[A-Z]{3}")
-_QID = re.compile(r"\d{18}")
+_QID = re.compile(r"[0-9]{18}")
 MAX_ATTEMPTS = 4
 
 
@@ -85,7 +79,8 @@ def _api_field(field: str, call: object, *args: object) -> object:
         raise InvalidInput(field, exc.reason) from None
 
 
-def parse_birth_date(text: str, field: str = "birth_date") -> dt.date:
+def parse_birth_date(text: str, today: dt.date, field: str = "birth_date") -> dt.date:
+    """A birth date ``YYYY-MM-DD``: a calendar date from 1900 to ``today`` (plus a day for time zones)."""
     if not isinstance(text, str) or not _STRICT_DATE.fullmatch(text):
         raise InvalidInput(field, "must be a date written YYYY-MM-DD")
     try:
@@ -94,7 +89,7 @@ def parse_birth_date(text: str, field: str = "birth_date") -> dt.date:
         raise InvalidInput(field, f"{text} is not a calendar date") from None
     if value.year < 1900:
         raise InvalidInput(field, "is before 1900")
-    if value > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
+    if value > today + dt.timedelta(days=1):
         raise InvalidInput(field, "is in the future")
     return value
 
@@ -124,7 +119,7 @@ class _Clean:
     proxy_qid: str | None
 
 
-def _clean(reg: Registration) -> _Clean:
+def clean_registration(reg: Registration, today: dt.date) -> _Clean:
     primary = _document(reg.document_number, reg.nationality)
     docs = [primary]
     if reg.old_document_number:
@@ -133,7 +128,7 @@ def _clean(reg: Registration) -> _Clean:
             raise InvalidInput("old_document_number", "only a 9-digit CMND beside a 12-digit CCCD")
         docs.append(old)
     name = str(_api_field("full_name", fold_name, reg.full_name, "full_name"))
-    birth = parse_birth_date(reg.birth_date)
+    birth = parse_birth_date(reg.birth_date, today)
     gender = Gender.UNKNOWN
     if reg.gender:
         gender = _api_field("gender", Gender.from_label, reg.gender)  # type: ignore[assignment]
@@ -168,54 +163,68 @@ def register(ctx: Services, principal: Principal, reg: Registration) -> Issued:
     """Register a person or find them; see the module docstring for the rules."""
     principal.require(Permission.PEOPLE_REGISTER)
     ctx.keys.refresh()
-    clean = _clean(reg)
+    clean = clean_registration(reg, ctx.now().date())
     hashes = [ctx.vault.lookup_hash("document", d.key) for d in clean.docs]
     for attempt in range(MAX_ATTEMPTS):
         try:
             with ctx.db.write() as session:
-                return _register_once(ctx, session, principal, clean, hashes)
+                found = person_rows.find_documents(session, hashes)
+                person_ids = {person_id for _, person_id in found}
+                if len(person_ids) > 1:
+                    raise Conflict("document_number", "does not match an existing registration")
+                if person_ids:
+                    known = {digest for digest, _ in found}
+                    return _existing(ctx, session, principal, person_ids.pop(), clean, hashes, known)
+                return _create(ctx, session, principal, clean, hashes)
         except IntegrityError:
             if attempt == MAX_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _register_once(
+def _existing(
+    ctx: Services,
+    session: Session,
+    principal: Principal,
+    person_id: int,
+    clean: _Clean,
+    hashes: list[bytes],
+    known: set[bytes],
+) -> Issued:
+    """A registration of someone already known: the same QID and code if name and birth date match."""
+    person = session.get(Person, person_id)
+    assert person is not None
+    if person.full_name != clean.full_name or person.birth_date != clean.birth_date:
+        raise Conflict("document_number", "does not match an existing registration")
+    upgrade = False
+    for doc, digest in zip(clean.docs, hashes, strict=True):
+        if digest not in known:
+            session.add(_document_row(ctx, person.id, doc, digest))
+            upgrade = upgrade or doc.kind == "cccd"
+    payload = ctx.vault.decrypt("people.code", person.code_enc)
+    if upgrade:
+        payload = _upgrade_to_cccd(ctx, session, person, payload, clean)
+    _link_platform(session, person.id, principal.account)
+    return Issued(person.qid, payload, False)
+
+
+def _upgrade_to_cccd(ctx: Services, session: Session, person: Person, payload: str, clean: _Clean) -> str:
+    """A person known by the 9-digit CMND who now comes with the 12-digit CCCD: re-issue the code."""
+    current = parse(payload)
+    if len(current.document_number) != 9:
+        return payload
+    primary = next(d for d in clean.docs if d.kind == "cccd")
+    replaced = PersonalCode(
+        primary.number, current.full_name, current.birth_date, current.declarer, current.qid, current.ext
+    )
+    return _replace_code(ctx, session, person, replaced, ctx.now(), "document_upgraded")
+
+
+def _create(
     ctx: Services, session: Session, principal: Principal, clean: _Clean, hashes: list[bytes]
 ) -> Issued:
-    found = ctx.fast.find_documents(session, hashes)
-    person_ids = {person_id for _, person_id in found}
-    if len(person_ids) > 1:
-        raise Conflict("document_number", "does not match an existing registration")
+    """A new person: a random QID, the code built and signed, one insert (one statement on PostgreSQL)."""
     now = ctx.now()
-    if person_ids:
-        person = session.get(Person, person_ids.pop())
-        assert person is not None
-        if person.full_name != clean.full_name or person.birth_date != clean.birth_date:
-            raise Conflict("document_number", "does not match an existing registration")
-        known = {digest for digest, _ in found}
-        upgrade = False
-        for doc, digest in zip(clean.docs, hashes, strict=True):
-            if digest not in known:
-                session.add(_document_row(ctx, person.id, doc, digest))
-                upgrade = upgrade or doc.kind == "cccd"
-        payload = ctx.vault.decrypt("people.code", person.code_enc)
-        if upgrade:
-            current = parse(payload)
-            if len(current.document_number) == 9:
-                primary = next(d for d in clean.docs if d.kind == "cccd")
-                replaced = PersonalCode(
-                    primary.number,
-                    current.full_name,
-                    current.birth_date,
-                    current.declarer,
-                    current.qid,
-                    current.ext,
-                )
-                payload = _replace_code(ctx, session, person, replaced, now, "document_upgraded")
-        _link_platform(session, person.id, principal.account_id)
-        return Issued(person.qid, payload, False)
-
     proxy: Person | None = None
     if clean.proxy_qid:
         proxy = visible(session, principal, clean.proxy_qid, field="proxy_qid")
@@ -236,30 +245,26 @@ def _register_once(
         proxy_qid=proxy.qid if proxy else None,
     )
     text, key_id, revocation_id = _sign(ctx, code, now)
-    ctx.fast.insert_registration(
-        session,
-        {
-            "qid": qid,
-            "full_name": clean.full_name,
-            "birth_date": clean.birth_date,
-            "gender": clean.gender.value,
-            "phone_hash": ctx.vault.lookup_hash("phone", clean.phone) if clean.phone else None,
-            "phone_enc": ctx.vault.encrypt_optional("people.phone", clean.phone),
-            "insurance_enc": ctx.vault.encrypt_optional("people.insurance", clean.insurance),
-            "proxy_person_id": proxy.id if proxy else None,
-            "household_id": proxy.household_id if proxy else None,
-            "code_enc": ctx.vault.encrypt("people.code", text),
-            "code_key_id": key_id,
-            "code_revocation_id": revocation_id,
-            "created_at": now,
-            "updated_at": now,
-        },
-        [
-            (doc.kind, digest, ctx.vault.encrypt("person_documents.doc", doc.key))
-            for doc, digest in zip(clean.docs, hashes, strict=True)
-        ],
-        principal.account_id,
+    row = person_rows.NewPerson(
+        qid=qid,
+        full_name=clean.full_name,
+        birth_date=clean.birth_date,
+        gender=clean.gender.value,
+        phone_hash=ctx.vault.lookup_hash("phone", clean.phone) if clean.phone else None,
+        phone_enc=ctx.vault.encrypt_optional("people.phone", clean.phone),
+        insurance_enc=ctx.vault.encrypt_optional("people.insurance", clean.insurance),
+        proxy_person_id=proxy.id if proxy else None,
+        household_id=proxy.household_id if proxy else None,
+        code_enc=ctx.vault.encrypt("people.code", text),
+        code_key_id=key_id,
+        code_revocation_id=revocation_id,
+        created_at=now,
     )
+    documents = [
+        person_rows.NewDocument(doc.kind, digest, ctx.vault.encrypt("person_documents.doc", doc.key))
+        for doc, digest in zip(clean.docs, hashes, strict=True)
+    ]
+    person_rows.insert_registration(session, row, documents, principal.account)
     return Issued(qid, text, True)
 
 
@@ -277,18 +282,19 @@ def _link_platform(session: Session, person_id: int, account_id: int) -> None:
         session.add(PersonPlatform(person_id=person_id, account_id=account_id))
 
 
-def register_from_cccd(
-    ctx: Services,
-    principal: Principal,
-    cccd_text: str,
-    *,
-    phone: str | None = None,
-    insurance_number: str | None = None,
-    proxy_qid: str | None = None,
-) -> Issued:
-    """Register from the chip card's QR: both numbers, the name and birth date come from the card."""
+@dataclass(frozen=True)
+class CardRegistration:
+    """Registration from the chip card's QR: both numbers, the name and birth date come from the card."""
+
+    cccd_qr: str
+    phone: str | None = None
+    insurance_number: str | None = None
+    proxy_qid: str | None = None
+
+
+def register_from_cccd(ctx: Services, principal: Principal, card: CardRegistration) -> Issued:
     try:
-        record = parse_cccd(cccd_text)
+        record = parse_cccd(card.cccd_qr)
     except InvalidInput as exc:
         raise InvalidInput(f"cccd_qr.{exc.field}", exc.reason) from None
     draft = record.to_draft()
@@ -300,9 +306,9 @@ def register_from_cccd(
             full_name=draft["full_name"],
             birth_date=draft["birth_date"],
             gender=draft["gender"],
-            phone=phone,
-            insurance_number=insurance_number,
-            proxy_qid=proxy_qid,
+            phone=card.phone,
+            insurance_number=card.insurance_number,
+            proxy_qid=card.proxy_qid,
             old_document_number=record.old_id_number,
         ),
     )

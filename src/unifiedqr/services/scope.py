@@ -1,4 +1,4 @@
-"""Scope: which people a principal may see, and the audit record of reads by others.
+"""Scope: which people a principal may see (the audit of reads is :mod:`unifiedqr.services.audit`).
 
 One place answers "is this person within the caller's scope?" for every service, so a role's reach
 is the same on every endpoint: ``any`` permissions see everyone, ``platform`` permissions the people
@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from unifiedqr.errors import NotFound
 from unifiedqr.services.auth import Permission, Principal
-from unifiedqr.store.models import AuditEvent, Person, PersonPlatform
+from unifiedqr.store.models import Person, PersonPlatform
 
-QID = re.compile(r"\d{18}")
+QID = re.compile(r"[0-9]{18}")
 
 
 def scoped_select(
@@ -85,31 +85,3 @@ def visible(
     if person is None:
         raise NotFound(field, "no such person")
     return person
-
-
-def audit(session: Session, principal: Principal, action: str, person: Person, detail: str = "") -> None:
-    """Record a read or change of someone's data by anyone but the holder and their own platform."""
-    audit_person_id(session, principal, action, person.id, detail)
-
-
-def audit_person_id(
-    session: Session, principal: Principal, action: str, person_id: int, detail: str = ""
-) -> None:
-    if principal.person_id == person_id:
-        return
-    record_audit(session, principal, action, person_id, detail)
-
-
-def record_audit(
-    session: Session, principal: Principal, action: str, person_id: int | None, detail: str = ""
-) -> None:
-    """One audit row, in the caller's transaction (``person_id`` None for reads of many people)."""
-    session.add(
-        AuditEvent(
-            account_id=principal.account_id,
-            role=principal.role.value,
-            action=action,
-            person_id=person_id,
-            detail=detail[:200],
-        )
-    )

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from unifiedqr.errors import InvalidInput, NotFound
+from unifiedqr.errors import NotFound
+from unifiedqr.services.audit import AuditAction, record
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
-from unifiedqr.services.scope import record_audit
-from unifiedqr.services.venue_runtime import VenueInfo, runtime, venue_for
+from unifiedqr.services.times import parse_date
+from unifiedqr.services.venue_runtime import VenueInfo, venue_for
 from unifiedqr.services.visits import IN, Scan, Visit, derive_visits, directions
 from unifiedqr.store.venue_models import ScanEvent
 
@@ -28,20 +29,60 @@ EVENTS = ScanEvent.__table__
 _CHUNK = 900
 
 
-def parse_day(text: str | None, ctx: Services) -> dt.date:
-    rules = runtime(ctx).config.rules
+@dataclass(frozen=True)
+class MaskedVisitor:
+    name: str
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class VisitView:
+    visitor: MaskedVisitor
+    code_kind: str
+    verification: str
+    checked_in_at: dt.datetime | None
+    entrance_in: str | None
+    checked_out_at: dt.datetime | None
+    entrance_out: str | None
+    closed_by: str | None
+
+
+@dataclass(frozen=True)
+class DayVisits:
+    venue_id: str
+    date: dt.date
+    entrance_id: str | None
+    visits: list[VisitView]
+
+
+@dataclass(frozen=True)
+class HourCount:
+    hour: int
+    check_ins: int
+    check_outs: int
+
+
+@dataclass(frozen=True)
+class HourlyCounts:
+    venue_id: str
+    date: dt.date
+    utc_offset_minutes: int
+    hours: list[HourCount]
+    total_check_ins: int
+    total_check_outs: int
+
+
+def parse_day(ctx: Services, text: str | None) -> dt.date:
+    """The local day asked for (``YYYY-MM-DD``), today by default."""
     if text is None:
-        return rules.local_day(ctx.now())
-    try:
-        return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise InvalidInput("date", "must be a date written YYYY-MM-DD") from None
+        return ctx.venues.rules.local_day(ctx.now())
+    return parse_date(text, "date")
 
 
 def _day_scans(
     ctx: Services, info: VenueInfo, day: dt.date
 ) -> tuple[dict[bytes, list[Scan]], dict[bytes, list[dt.datetime]]]:
-    rules = runtime(ctx).config.rules
+    rules = ctx.venues.rules
     start, end = rules.day_bounds(day)
     per_person: dict[bytes, list[Scan]] = defaultdict(list)
     elsewhere: dict[bytes, list[dt.datetime]] = defaultdict(list)
@@ -82,7 +123,7 @@ def _day_scans(
 
 
 def _visits(ctx: Services, info: VenueInfo, day: dt.date) -> list[Visit]:
-    rules = runtime(ctx).config.rules
+    rules = ctx.venues.rules
     per_person, elsewhere = _day_scans(ctx, info, day)
     now = ctx.now()
     visits: list[Visit] = []
@@ -91,15 +132,16 @@ def _visits(ctx: Services, info: VenueInfo, day: dt.date) -> list[Visit]:
     return visits
 
 
-def _audit(ctx: Services, principal: Principal, info: VenueInfo, what: str, day: dt.date) -> None:
+def _audit(ctx: Services, principal: Principal, info: VenueInfo, day: dt.date) -> None:
     # Its own short write transaction: holding SQLite's writer lock for the day's read would stall scans.
     with ctx.db.write() as session:
-        record_audit(session, principal, what, None, f"venue {info.public_id} day {day.isoformat()} (masked)")
+        detail = f"venue {info.public_id} day {day.isoformat()} (masked)"
+        record(session, principal, AuditAction.VENUE_VISITS_READ, None, detail)
 
 
 def visits(
     ctx: Services, principal: Principal, venue_id: str, day: dt.date, entrance_id: str | None = None
-) -> dict[str, Any]:
+) -> DayVisits:
     """The day's visits at the venue (optionally of one entrance), masked, in check-in order."""
     info = venue_for(ctx, principal, venue_id, Permission.VENUE_VISITS_READ)
     entrance_row = None
@@ -118,32 +160,31 @@ def visits(
     for visit in _visits(ctx, info, day):
         first = visit.checked_in or visit.checked_out
         assert first is not None
-        if entrance_row is not None and entrance_row not in {
-            s.entrance_id for s in (visit.checked_in, visit.checked_out) if s is not None
-        }:
+        at_entrances = {s.entrance_id for s in (visit.checked_in, visit.checked_out) if s is not None}
+        if entrance_row is not None and entrance_row not in at_entrances:
             continue
         row = first.ref
         out.append(
-            {
-                "visitor": {"name": row.name_masked, "phone": row.phone_masked},
-                "code_kind": row.code_kind,
-                "verification": row.verification,
-                "checked_in_at": visit.checked_in.at.isoformat() if visit.checked_in else None,
-                "entrance_in": entrance(visit.checked_in),
-                "checked_out_at": visit.closed_at.isoformat() if visit.closed_at else None,
-                "entrance_out": entrance(visit.checked_out),
-                "closed_by": visit.closed_by,
-            }
+            VisitView(
+                MaskedVisitor(row.name_masked, row.phone_masked),
+                row.code_kind,
+                row.verification,
+                visit.checked_in.at if visit.checked_in else None,
+                entrance(visit.checked_in),
+                visit.closed_at,
+                entrance(visit.checked_out),
+                visit.closed_by,
+            )
         )
-    out.sort(key=lambda v: v["checked_in_at"] or v["checked_out_at"] or "")
-    _audit(ctx, principal, info, "venue.visits.read", day)
-    return {"venue_id": info.public_id, "date": day.isoformat(), "entrance_id": entrance_id, "visits": out}
+    out.sort(key=lambda v: v.checked_in_at or v.checked_out_at or dt.datetime.max.replace(tzinfo=dt.UTC))
+    _audit(ctx, principal, info, day)
+    return DayVisits(info.public_id, day, entrance_id, out)
 
 
-def hourly_counts(ctx: Services, principal: Principal, venue_id: str, day: dt.date) -> dict[str, Any]:
+def hourly_counts(ctx: Services, principal: Principal, venue_id: str, day: dt.date) -> HourlyCounts:
     """Check-ins and check-outs per local hour (duplicates not counted), and visitors present."""
     info = venue_for(ctx, principal, venue_id, Permission.VENUE_VISITS_READ)
-    rules = runtime(ctx).config.rules
+    rules = ctx.venues.rules
     per_person, _ = _day_scans(ctx, info, day)
     ins, outs = [0] * 24, [0] * 24
     for scans in per_person.values():
@@ -153,11 +194,11 @@ def hourly_counts(ctx: Services, principal: Principal, venue_id: str, day: dt.da
                 ins[hour] += 1
             elif direction != "duplicate":
                 outs[hour] += 1
-    return {
-        "venue_id": info.public_id,
-        "date": day.isoformat(),
-        "utc_offset_minutes": rules.utc_offset_minutes,
-        "hours": [{"hour": h, "check_ins": ins[h], "check_outs": outs[h]} for h in range(24)],
-        "total_check_ins": sum(ins),
-        "total_check_outs": sum(outs),
-    }
+    return HourlyCounts(
+        info.public_id,
+        day,
+        rules.utc_offset_minutes,
+        [HourCount(h, ins[h], outs[h]) for h in range(24)],
+        sum(ins),
+        sum(outs),
+    )

@@ -1,11 +1,12 @@
-"""Per-process venue state: configuration, a cache of venues and the trust list, scope, code checks.
+"""Per-process venue state (a cache of venues and of the trust list), scope, and venue-code checks.
 
-Why a cache (:class:`VenueRuntime`): every scan needs the venue, its entrances and "is this account
-staff here?"; at thousands of scans a second that must not be three queries. Entries live
-``cache_seconds`` (5 s, like API keys): a removed staff account keeps scanning in *another* process
-for at most that long (its tokens are voided at once, though); in this process changes apply at
-once. The trust list for venue codes is cached for ``key_reload_seconds``; a withdrawn poster is
-refused at once anyway, because the venue row holds its current signature.
+Why a cache (:class:`VenueRuntime`, ``ctx.venues``): every scan needs the venue, its entrances and
+"is this account staff here?"; at thousands of scans a second that must not be three queries.
+Entries live ``settings.venues.cache_seconds`` (5 s, like credentials): a removed staff account
+keeps scanning in *another* process for at most that long (its tokens are voided at once, though);
+in this process changes apply at once. The trust list for venue codes is cached for
+``key_reload_seconds``; a withdrawn poster is refused at once anyway, because the venue row holds
+its current signature.
 
 Scope: the owner and staff of a venue see it; anyone else gets 404 (not 403), so a venue's
 existence is never revealed. Administrators manage every venue but neither scan nor read visits.
@@ -14,11 +15,10 @@ existence is never revealed. Administrators manage every venue but neither scan 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 import time
-import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -26,40 +26,14 @@ from unifiedqr.codes.classify import classify
 from unifiedqr.codes.signing import Status
 from unifiedqr.codes.trust import TrustList
 from unifiedqr.codes.venue import is_venue_url, parse_venue_url, verify_venue
-from unifiedqr.errors import ConfigError, InvalidInput, NotFound
-from unifiedqr.services.auth import TOKEN_PREFIX, Permission, Principal, Role
-from unifiedqr.services.context import Services
+from unifiedqr.errors import Code, NotFound, ScanRejected
+from unifiedqr.services.auth import Permission, Principal, Role
 from unifiedqr.services.keys import trust_list
 from unifiedqr.services.visits import VisitRules
 from unifiedqr.store.venue_models import Entrance, Venue, VenueStaff
 
-DEFAULT_BASE_URL = "https://checkin.unifiedqr.vn"
-BATCH_CAP = 5000
-
-
-class ScanRejected(InvalidInput):
-    """A scan or code refused for a named reason (``name``: ``code_revoked``, ``wrong_kind`` ...)."""
-
-    def __init__(self, field: str, name: str, explanation: str) -> None:
-        super().__init__(field, f"{name}: {explanation}")
-        self.name = name
-
-
-@dataclass(frozen=True)
-class VenueConfig:
-    """``UNIFIEDQR_VENUE_BASE_URL`` (the host printed on posters), the batch cap, the visit rules."""
-
-    base_url: str = DEFAULT_BASE_URL
-    batch_cap: int = BATCH_CAP
-    cache_seconds: float = 5.0
-    rules: VisitRules = field(default_factory=VisitRules)
-
-    @classmethod
-    def from_env(cls) -> VenueConfig:
-        base = (os.environ.get("UNIFIEDQR_VENUE_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
-        if not base.startswith("https://") or len(base) > 47:
-            raise ConfigError("UNIFIEDQR_VENUE_BASE_URL must be https://<host> of at most 47 characters")
-        return cls(base_url=base, rules=VisitRules.from_env())
+if TYPE_CHECKING:
+    from unifiedqr.services.context import Services
 
 
 @dataclass(frozen=True)
@@ -91,15 +65,17 @@ class VenueInfo:
 
 
 class VenueRuntime:
-    """The per-process caches (venues, trust list) and configuration of the venue services."""
+    """The per-process caches of the venue services (``ctx.venues``)."""
 
-    def __init__(self, ctx: Services, config: VenueConfig) -> None:
+    def __init__(self, ctx: Services) -> None:
         self.ctx = ctx
-        self.config = config
         self._venues: dict[str, tuple[float, VenueInfo]] = {}
         self._trust: tuple[float, TrustList] | None = None
-        self._principals: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def rules(self) -> VisitRules:
+        return self.ctx.settings.visit_rules
 
     def trust(self) -> TrustList:
         cached = self._trust
@@ -111,32 +87,11 @@ class VenueRuntime:
 
     def forget(self, public_id: str | None = None) -> None:
         with self._lock:
-            self._principals.clear()
             if public_id is None:
                 self._venues.clear()
                 self._trust = None
             else:
                 self._venues.pop(public_id, None)
-
-    def principal(self, credential: str) -> Principal:
-        """Who a bearer credential is, for the scan endpoints; login tokens cached ``cache_seconds``.
-
-        Why: checking a token costs a database read (0.5-0.6 ms, measured: a third of a staff
-        scan), and an entrance sends thousands of scans with one token. The price: a logout or a
-        password change elsewhere reaches the scan endpoints up to ``cache_seconds`` later, the
-        same delay API keys have across processes; removing staff here applies at once.
-        """
-        if not credential.startswith(TOKEN_PREFIX):
-            return self.ctx.authenticate("Bearer " + credential)  # API keys: cached by Services
-        cached = self._principals.get(credential)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        principal = self.ctx.authenticate("Bearer " + credential)
-        with self._lock:
-            if len(self._principals) > 10_000:
-                self._principals.clear()
-            self._principals[credential] = (time.monotonic() + self.config.cache_seconds, principal)
-        return principal
 
     def venue(self, public_id: str) -> VenueInfo | None:
         cached = self._venues.get(public_id)
@@ -172,25 +127,8 @@ class VenueRuntime:
         with self._lock:
             if len(self._venues) > 50_000:
                 self._venues.clear()
-            self._venues[public_id] = (time.monotonic() + self.config.cache_seconds, info)
+            self._venues[public_id] = (time.monotonic() + self.ctx.settings.venues.cache_seconds, info)
         return info
-
-
-_RUNTIMES: weakref.WeakKeyDictionary[Services, VenueRuntime] = weakref.WeakKeyDictionary()
-_RUNTIME_LOCK = threading.Lock()
-
-
-def runtime(ctx: Services, config: VenueConfig | None = None) -> VenueRuntime:
-    """The venue runtime of ``ctx`` (created on first use; pass ``config`` to replace it: tests)."""
-    current = _RUNTIMES.get(ctx)
-    if current is not None and config is None:
-        return current
-    with _RUNTIME_LOCK:
-        current = _RUNTIMES.get(ctx)
-        if current is None or config is not None:
-            current = VenueRuntime(ctx, config or VenueConfig.from_env())
-            _RUNTIMES[ctx] = current
-        return current
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -205,12 +143,12 @@ def venue_for(ctx: Services, principal: Principal, venue_id: str, need: Permissi
         Permission.VENUE_MANAGE,
         Permission.VENUE_READ,
     ):
-        info = runtime(ctx).venue(venue_id)
+        info = ctx.venues.venue(venue_id)
         if info is None:
             raise NotFound("venue_id", "no such venue")
         return info
     principal.require(need)
-    info = runtime(ctx).venue(venue_id)
+    info = ctx.venues.venue(venue_id)
     if info is None:
         raise NotFound("venue_id", "no such venue")
     if principal.account_id == info.owner_account_id:
@@ -235,9 +173,11 @@ def resolve_code(ctx: Services, text: object, now: dt.datetime, field: str = "ve
     if not is_venue_url(value):
         kind = classify(value).kind
         if kind in ("personal", "cccd", "eu_dcc"):
-            raise ScanRejected(field, "wrong_kind", f"a {kind} code is scanned by venue staff, not here")
-        raise ScanRejected(field, "malformed", "not a venue code (https://<host>/v/<venue id>/<signature>)")
-    rt = runtime(ctx)
+            raise ScanRejected(field, Code.WRONG_KIND, f"a {kind} code is scanned by venue staff, not here")
+        raise ScanRejected(
+            field, Code.MALFORMED, "not a venue code (https://<host>/v/<venue id>/<signature>)"
+        )
+    rt = ctx.venues
     verification = verify_venue(value, rt.trust(), now)
     if verification.status is Status.UNKNOWN_KEY:
         rt.forget()  # a key published since the cache was filled
@@ -247,7 +187,7 @@ def resolve_code(ctx: Services, text: object, now: dt.datetime, field: str = "ve
     code = parse_venue_url(value)
     info = rt.venue(code.venue_id)
     if info is None:
-        raise ScanRejected(field, "unknown_venue", "no venue is registered with this code")
+        raise ScanRejected(field, Code.UNKNOWN_VENUE, "no venue is registered with this code")
     if code.signature != info.code_signature:
         raise ScanRejected(field, Status.CODE_REVOKED.value, "this poster was withdrawn")
     return info

@@ -10,23 +10,76 @@ every phone on the platform.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from unifiedqr.codes.payload import normalise_phone
+from unifiedqr.codes.build import normalise_phone
 from unifiedqr.codes.signing import revocation_id_of
 from unifiedqr.codes.venue import sign_venue
 from unifiedqr.errors import Conflict, InvalidInput, NotFound
-from unifiedqr.services.auth import Permission, Principal, Role, hash_password, new_public_id
+from unifiedqr.services import accounts
+from unifiedqr.services.auth import Permission, Principal, Role, new_public_id
 from unifiedqr.services.context import Services
-from unifiedqr.services.venue_runtime import VenueInfo, runtime, venue_for
+from unifiedqr.services.venue_runtime import VenueInfo, venue_for
 from unifiedqr.services.visits import VENUE_TYPES
 from unifiedqr.store.models import Account, RevokedCode
 from unifiedqr.store.venue_models import Entrance, Venue, VenueStaff
+
+MAX_ENTRANCES = 50
+
+
+@dataclass(frozen=True)
+class Address:
+    province: str
+    district: str
+    commune: str
+    street: str
+
+
+@dataclass(frozen=True)
+class EntranceView:
+    entrance_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class VenueView:
+    venue_id: str
+    code: str
+    name: str
+    type: str
+    address: Address
+    entrances: tuple[EntranceView, ...]
+    default_stay_minutes: int | None
+
+
+@dataclass(frozen=True)
+class RegisteredVenue(VenueView):
+    """A new venue; ``owner_login``/``owner_password`` only when an owner account was created (once)."""
+
+    owner_account_id: str = ""
+    owner_login: str | None = None
+    owner_password: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    account_id: str
+    name: str
+    username: str | None
+    added_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class WithdrawnCode:
+    venue_id: str
+    code: str
+    withdrawn_revocation_id: str
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -35,7 +88,7 @@ from unifiedqr.store.venue_models import Entrance, Venue, VenueStaff
 @dataclass(frozen=True)
 class VenueRegistration:
     name: str
-    kind: str
+    type: str
     province: str
     district: str
     commune: str
@@ -53,21 +106,21 @@ def _text(field: str, value: object, limit: int) -> str:
 
 
 def _clean(reg: VenueRegistration) -> VenueRegistration:
-    if reg.kind not in VENUE_TYPES:
+    if reg.type not in VENUE_TYPES:
         raise InvalidInput("type", f"must be one of {', '.join(VENUE_TYPES)}")
     try:
         phone = normalise_phone(reg.owner_phone, "owner_phone")
     except InvalidInput as exc:
         raise InvalidInput("owner_phone", exc.reason) from None
     names = tuple(_text("entrances", n, 100) for n in reg.entrances) or ("main",)
-    if len(set(names)) != len(names) or len(names) > 50:
-        raise InvalidInput("entrances", "at most 50 entrances, each name once")
+    if len(set(names)) != len(names) or len(names) > MAX_ENTRANCES:
+        raise InvalidInput("entrances", f"at most {MAX_ENTRANCES} entrances, each name once")
     stay = reg.default_stay_minutes
     if stay is not None and not 1 <= stay <= 24 * 60:
         raise InvalidInput("default_stay_minutes", "must be 1 to 1440")
     return VenueRegistration(
         _text("name", reg.name, 200),
-        reg.kind,
+        reg.type,
         _text("province", reg.province, 100),
         _text("district", reg.district, 100),
         _text("commune", reg.commune, 100),
@@ -78,48 +131,26 @@ def _clean(reg: VenueRegistration) -> VenueRegistration:
     )
 
 
-def register(ctx: Services, principal: Principal | None, reg: VenueRegistration) -> dict[str, Any]:
+def register(ctx: Services, principal: Principal, reg: VenueRegistration) -> RegisteredVenue:
     """Register a venue and sign its code.
 
-    ``principal`` None is an administrator on the server's host (the CLI). A venue owner registers
-    for themselves; otherwise the owner's account is found by the phone, or created with a random
-    password that is returned once (``owner_password``).
+    A venue owner registers for themselves; an administrator (or the host operator) registers for
+    an owner found by the phone, or created with a random password that is returned once.
     """
-    if principal is not None:
-        principal.require(Permission.VENUES_REGISTER)
+    principal.require(Permission.VENUES_REGISTER)
     clean = _clean(reg)
-    config = runtime(ctx).config
     now = ctx.now()
     public_id = secrets.token_urlsafe(8)  # 11 characters, random: never a counter
-    code = sign_venue(config.base_url, public_id, ctx.keys.current(now), now)
-    login_hash = ctx.vault.lookup_hash("login-phone", clean.owner_phone)
-    owner_password = None
+    code = sign_venue(ctx.settings.venues.base_url, public_id, ctx.keys.current(now), now)
     with ctx.db.write() as session:
-        if principal is not None and principal.role is Role.VENUE_OWNER:
-            owner_id = principal.account_id
+        if principal.role is Role.VENUE_OWNER:
+            owner_id, owner_password = principal.account, None
         else:
-            owner = session.scalars(select(Account).where(Account.phone_hash == login_hash)).first()
-            if owner is not None and owner.role != Role.VENUE_OWNER.value:
-                raise Conflict(
-                    "owner_phone", "this phone number belongs to an account that cannot own venues"
-                )
-            if owner is None:
-                owner_password = secrets.token_urlsafe(12)
-                owner = Account(
-                    public_id=new_public_id("acc"),
-                    role=Role.VENUE_OWNER.value,
-                    name=f"Owner of {clean.name}"[:200],
-                    phone_hash=login_hash,
-                    phone_enc=ctx.vault.encrypt("accounts.phone", clean.owner_phone),
-                    password_hash=hash_password(owner_password),
-                )
-                session.add(owner)
-                session.flush()
-            owner_id = owner.id
+            owner_id, owner_password = _owner_for(ctx, session, clean)
         venue = Venue(
             public_id=public_id,
             name=clean.name,
-            kind=clean.kind,
+            kind=clean.type,
             province=clean.province,
             district=clean.district,
             commune=clean.commune,
@@ -139,33 +170,62 @@ def register(ctx: Services, principal: Principal | None, reg: VenueRegistration)
                 Entrance(public_id=new_public_id("ent"), venue_id=venue.id, name=name, created_at=now)
             )
         owner_public = session.scalars(select(Account.public_id).where(Account.id == owner_id)).one()
-    info = runtime(ctx).venue(public_id)
-    assert info is not None
-    result = describe(info)
-    result["owner_account_id"] = owner_public
-    if owner_password is not None:
-        result.update({"owner_login": clean.owner_phone, "owner_password": owner_password})
-    return result
+    shown = _view_of(ctx, public_id)
+    return RegisteredVenue(
+        **{f: getattr(shown, f) for f in VenueView.__dataclass_fields__},
+        owner_account_id=owner_public,
+        owner_login=clean.owner_phone if owner_password else None,
+        owner_password=owner_password,
+    )
 
 
-def describe(info: VenueInfo) -> dict[str, Any]:
+def _owner_for(ctx: Services, session: Session, clean: VenueRegistration) -> tuple[int, str | None]:
+    """The owner account with this login phone, or a new one: ``(account id, new password or None)``."""
+    login_hash = ctx.vault.lookup_hash("login-phone", clean.owner_phone)
+    owner = session.scalars(select(Account).where(Account.phone_hash == login_hash)).first()
+    if owner is not None:
+        if owner.role != Role.VENUE_OWNER.value:
+            raise Conflict("owner_phone", "this phone number belongs to an account that cannot own venues")
+        return owner.id, None
+    password = secrets.token_urlsafe(12)
+    owner = Account(
+        public_id=new_public_id("acc"),
+        role=Role.VENUE_OWNER.value,
+        name=f"Owner of {clean.name}"[:200],
+        phone_hash=login_hash,
+        phone_enc=ctx.vault.encrypt("accounts.phone", clean.owner_phone),
+        password_hash=ctx.passwords.hash(password),
+    )
+    session.add(owner)
+    session.flush()
+    return owner.id, password
+
+
+def view(info: VenueInfo) -> VenueView:
     province, district, commune, street = info.address
-    return {
-        "venue_id": info.public_id,
-        "code": info.code,
-        "name": info.name,
-        "type": info.kind,
-        "address": {"province": province, "district": district, "commune": commune, "street": street},
-        "entrances": [{"entrance_id": pid, "name": name} for pid, (_, name) in info.entrances.items()],
-        "default_stay_minutes": info.default_stay_minutes,
-    }
+    return VenueView(
+        info.public_id,
+        info.code,
+        info.name,
+        info.kind,
+        Address(province, district, commune, street),
+        tuple(EntranceView(pid, name) for pid, (_, name) in info.entrances.items()),
+        info.default_stay_minutes,
+    )
 
 
-def get(ctx: Services, principal: Principal, venue_id: str) -> dict[str, Any]:
-    return describe(venue_for(ctx, principal, venue_id, Permission.VENUE_READ))
+def _view_of(ctx: Services, venue_id: str) -> VenueView:
+    info = ctx.venues.venue(venue_id)
+    if info is None:
+        raise NotFound("venue_id", "no such venue")
+    return view(info)
 
 
-def mine(ctx: Services, principal: Principal) -> list[dict[str, Any]]:
+def get(ctx: Services, principal: Principal, venue_id: str) -> VenueView:
+    return view(venue_for(ctx, principal, venue_id, Permission.VENUE_READ))
+
+
+def mine(ctx: Services, principal: Principal) -> list[VenueView]:
     """The venues the caller owns or staffs."""
     principal.require(Permission.VENUE_READ, Permission.ANY_VENUES_MANAGE)
     with ctx.db.read() as session:
@@ -176,47 +236,45 @@ def mine(ctx: Services, principal: Principal) -> list[dict[str, Any]]:
             .where(VenueStaff.account_id == principal.account_id)
         )
         ids = sorted(set(owned) | set(staffed))
-    infos = [runtime(ctx).venue(i) for i in ids]
-    return [describe(i) for i in infos if i is not None]
+    infos = [ctx.venues.venue(i) for i in ids]
+    return [view(i) for i in infos if i is not None]
 
 
-def add_entrance(ctx: Services, principal: Principal | None, venue_id: str, name: str) -> dict[str, str]:
-    info = _managed(ctx, principal, venue_id)
+def add_entrance(ctx: Services, principal: Principal, venue_id: str, name: str) -> EntranceView:
+    info = venue_for(ctx, principal, venue_id, Permission.VENUE_MANAGE)
     clean = _text("name", name, 100)
+    if len(info.entrances) >= MAX_ENTRANCES:
+        raise Conflict("name", f"a venue has at most {MAX_ENTRANCES} entrances")
     try:
         with ctx.db.write() as session:
             row = Entrance(public_id=new_public_id("ent"), venue_id=info.id, name=clean)
             session.add(row)
     except IntegrityError:
         raise Conflict("name", "this venue already has an entrance with that name") from None
-    runtime(ctx).forget(venue_id)
-    return {"entrance_id": row.public_id, "name": clean}
+    ctx.venues.forget(venue_id)
+    return EntranceView(row.public_id, clean)
 
 
 # ---------------------------------------------------------------------------------------------------
 # Staff
 # ---------------------------------------------------------------------------------------------------
 def add_staff(
-    ctx: Services, principal: Principal | None, venue_id: str, *, name: str, username: str, password: str
-) -> dict[str, Any]:
-    """A new staff account (role ``venue_staff``) that scans for this venue."""
-    from unifiedqr.services import accounts
-
-    info = _managed(ctx, principal, venue_id)
-    created = accounts.create_account(
-        ctx, None, role=Role.VENUE_STAFF.value, name=name, password=password, username=username
+    ctx: Services, principal: Principal, venue_id: str, *, name: str, username: str, password: str
+) -> accounts.NewAccount:
+    """A new staff account (role ``venue_staff``) that scans for this venue (owner or administrator)."""
+    info = venue_for(ctx, principal, venue_id, Permission.VENUE_MANAGE)
+    request = accounts.AccountRequest(
+        role=Role.VENUE_STAFF.value, name=name, password=password, username=username
     )
     with ctx.db.write() as session:
-        account_id = session.scalars(
-            select(Account.id).where(Account.public_id == created["account_id"])
-        ).one()
+        created, account_id = accounts.insert_account(ctx, session, principal, request)
         session.add(VenueStaff(venue_id=info.id, account_id=account_id))
-    runtime(ctx).forget(venue_id)
-    return {"account_id": created["account_id"], "username": username, "venue_id": venue_id}
+    ctx.venues.forget(venue_id)
+    return created
 
 
-def list_staff(ctx: Services, principal: Principal | None, venue_id: str) -> list[dict[str, Any]]:
-    info = _managed(ctx, principal, venue_id)
+def list_staff(ctx: Services, principal: Principal, venue_id: str) -> list[StaffMember]:
+    info = venue_for(ctx, principal, venue_id, Permission.VENUE_MANAGE)
     with ctx.db.read() as session:
         rows = session.execute(
             select(Account.public_id, Account.name, Account.username, VenueStaff.created_at)
@@ -224,20 +282,12 @@ def list_staff(ctx: Services, principal: Principal | None, venue_id: str) -> lis
             .where(VenueStaff.venue_id == info.id)
             .order_by(VenueStaff.created_at)
         ).all()
-    return [
-        {
-            "account_id": r.public_id,
-            "name": r.name,
-            "username": r.username,
-            "added_at": r.created_at.isoformat(),
-        }
-        for r in rows
-    ]
+    return [StaffMember(r.public_id, r.name, r.username, r.created_at) for r in rows]
 
 
-def remove_staff(ctx: Services, principal: Principal | None, venue_id: str, account_id: str) -> None:
+def remove_staff(ctx: Services, principal: Principal, venue_id: str, account_id: str) -> None:
     """Unlink a staff account; it is disabled (and its tokens voided) when it staffs nowhere else."""
-    info = _managed(ctx, principal, venue_id)
+    info = venue_for(ctx, principal, venue_id, Permission.VENUE_MANAGE)
     with ctx.db.write() as session:
         account = session.scalars(select(Account).where(Account.public_id == account_id)).first()
         if account is None or account.id not in info.staff:
@@ -251,27 +301,18 @@ def remove_staff(ctx: Services, principal: Principal | None, venue_id: str, acco
         if elsewhere is None:
             account.disabled = True
             account.token_version += 1
-    runtime(ctx).forget(venue_id)
-
-
-def _managed(ctx: Services, principal: Principal | None, venue_id: str) -> VenueInfo:
-    if principal is not None:
-        return venue_for(ctx, principal, venue_id, Permission.VENUE_MANAGE)
-    info = runtime(ctx).venue(venue_id)
-    if info is None:
-        raise NotFound("venue_id", "no such venue")
-    return info
+    ctx.venues.forget(venue_id)
+    ctx.forget_credentials()
 
 
 # ---------------------------------------------------------------------------------------------------
 # The code and the poster
 # ---------------------------------------------------------------------------------------------------
-def withdraw_code(ctx: Services, principal: Principal | None, venue_id: str) -> dict[str, Any]:
+def withdraw_code(ctx: Services, principal: Principal, venue_id: str) -> WithdrawnCode:
     """Sign a new code for the venue; the old one goes on ``revoked_codes`` (a lost or defaced poster)."""
-    info = _managed(ctx, principal, venue_id)
+    info = venue_for(ctx, principal, venue_id, Permission.VENUE_MANAGE)
     now = ctx.now()
-    config = runtime(ctx).config
-    code = sign_venue(config.base_url, info.public_id, ctx.keys.current(now), now)
+    code = sign_venue(ctx.settings.venues.base_url, info.public_id, ctx.keys.current(now), now)
     old = revocation_id_of(info.code_signature)
     with ctx.db.write() as session:
         venue = session.get(Venue, info.id)
@@ -279,19 +320,15 @@ def withdraw_code(ctx: Services, principal: Principal | None, venue_id: str) -> 
         venue.code_signature, venue.code_base_url = code.signature, code.base_url
         if session.get(RevokedCode, old) is None:
             session.add(RevokedCode(revocation_id=old, person_id=None, reason="poster_withdrawn"))
-    runtime(ctx).forget()
-    return {"venue_id": venue_id, "code": code.url, "withdrawn_revocation_id": old}
+    ctx.venues.forget()
+    return WithdrawnCode(venue_id, code.url, old)
 
 
-def poster(ctx: Services, principal: Principal | None, venue_id: str, fmt: str = "pdf") -> bytes:
+def poster(ctx: Services, principal: Principal, venue_id: str, fmt: str = "pdf") -> bytes:
     """The printable A4 poster (code ≥ 15 × 15 cm) as PDF or PNG."""
     from unifiedqr import imaging
 
-    info = (
-        _managed(ctx, principal, venue_id)
-        if principal is None
-        else venue_for(ctx, principal, venue_id, Permission.VENUE_MANAGE)
-    )
+    info = venue_for(ctx, principal, venue_id, Permission.VENUE_MANAGE)
     province, district, commune, street = info.address
     lines = [
         f"{street}, {commune}",

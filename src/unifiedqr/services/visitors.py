@@ -13,16 +13,16 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from unifiedqr.codes.build import normalise_phone
 from unifiedqr.codes.cccd import looks_like_cccd, parse_cccd
 from unifiedqr.codes.names import fold_name
-from unifiedqr.codes.payload import normalise_phone, parse_text
+from unifiedqr.codes.payload import parse_text
 from unifiedqr.codes.signing import verify_signed_bytes
 from unifiedqr.codes.trust import TrustList
 from unifiedqr.codes.venue import is_venue_url
-from unifiedqr.errors import InvalidInput
-from unifiedqr.services.context import Services
-from unifiedqr.services.venue_runtime import ScanRejected
-from unifiedqr.store.scan_sql import ScanSQL
+from unifiedqr.errors import Code, InvalidInput, ScanRejected
+from unifiedqr.store.crypto import Vault
+from unifiedqr.store.scan_rows import ScanRows
 
 MAX_TEXT = 4096
 _COLOUR = {"valid": "green", "unsigned": "yellow", "none": "yellow"}
@@ -45,18 +45,18 @@ def identify(text: object, phone: object, trust: TrustList, now: dt.datetime, fi
         try:
             return Visitor("phone", "none", None, None, normalise_phone(str(phone)), "")
         except InvalidInput as exc:
-            raise ScanRejected("phone", "malformed", exc.reason) from None
+            raise ScanRejected("phone", Code.MALFORMED, exc.reason) from None
     if not isinstance(text, str) or not text.strip():
-        raise ScanRejected(field, "malformed", "give the scanned text or a phone number")
+        raise ScanRejected(field, Code.MALFORMED, "give the scanned text or a phone number")
     value = text.strip()
     if len(value) > MAX_TEXT:
-        raise ScanRejected(field, "malformed", f"longer than {MAX_TEXT} characters")
+        raise ScanRejected(field, Code.MALFORMED, f"longer than {MAX_TEXT} characters")
     fields = value.split("|")
     if len(fields) == 6 and fields[3] in ("0", "1"):
         try:
             code = parse_text(value, lenient=True)
         except InvalidInput as exc:
-            raise ScanRejected(field, "malformed", str(exc)) from None
+            raise ScanRejected(field, Code.MALFORMED, str(exc)) from None
         signature = code.signature
         status = (
             verify_signed_bytes(
@@ -78,14 +78,14 @@ def identify(text: object, phone: object, trust: TrustList, now: dt.datetime, fi
         try:
             card = parse_cccd(value)
         except InvalidInput as exc:
-            raise ScanRejected(field, "malformed", str(exc)) from None
+            raise ScanRejected(field, Code.MALFORMED, str(exc)) from None
         return Visitor("cccd", "none", None, card.id_number, None, card.full_name)
     if is_venue_url(value) or value.startswith("HC1:"):
         kind = "venue" if value.startswith("https://") else "eu_dcc"
-        raise ScanRejected(field, "wrong_kind", f"a {kind} code cannot be scanned at an entrance")
+        raise ScanRejected(field, Code.WRONG_KIND, f"a {kind} code cannot be scanned at an entrance")
     if re.fullmatch(r"[+\d][\d .()-]{7,18}", value):
         return identify(None, value, trust, now, field)
-    raise ScanRejected(field, "malformed", "not a personal code, chip ID card QR or phone number")
+    raise ScanRejected(field, Code.MALFORMED, "not a personal code, chip ID card QR or phone number")
 
 
 def mask_name(name: str) -> str:
@@ -108,9 +108,8 @@ def colour(verification: str) -> str:
     return _COLOUR.get(verification, "red")
 
 
-def resolve(ctx: Services, sql: ScanSQL, visitors: Sequence[Visitor]) -> list[tuple[bytes, int | None]]:
+def resolve(vault: Vault, sql: ScanRows, visitors: Sequence[Visitor]) -> list[tuple[bytes, int | None]]:
     """``(person_key, person id or None)`` per visitor, with one look-up per kind of identity."""
-    vault = ctx.vault
     by_qid = sql.people_by_qid(sorted({v.qid for v in visitors if v.qid}))
     doc_hash = {
         v.document: vault.lookup_hash("document", "id:" + v.document)

@@ -5,7 +5,7 @@ Why pure (no database, no clock): the same rules run at ingest (to answer "check
 makes late offline uploads come out right), and both must agree. Events are stored; visits are
 always derived, so a rule change applies to history too.
 
-The rules (spec §6; every number configurable, see :meth:`VisitRules.from_env`):
+The rules (spec §6; every number configurable: ``UNIFIEDQR_VISIT_*``, read in :mod:`unifiedqr.config`):
 
 - a scan with an explicit direction is that direction; without one, it toggles: ``in`` when the
   person has no open visit at this venue *today*, ``out`` when they have;
@@ -18,13 +18,9 @@ The rules (spec §6; every number configurable, see :meth:`VisitRules.from_env`)
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-
-from unifiedqr.config import env_int
-from unifiedqr.errors import ConfigError
 
 VENUE_TYPES = ("shop", "restaurant", "office", "school", "market", "hospital", "transport", "other")
 IN, OUT, DUPLICATE = "in", "out", "duplicate"
@@ -55,35 +51,6 @@ class VisitRules:
     future_tolerance_seconds: int = 300
     skew_tolerance_seconds: int = 120
     max_age_days: int = 30
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> VisitRules:
-        env = os.environ if environ is None else environ
-
-        def number(name: str, default: int, minimum: int = 0) -> int:
-            return env_int(
-                (env.get("UNIFIEDQR_VISIT_" + name) or "").strip() or None, default, "VISIT_" + name, minimum
-            )
-
-        stays = _stays()
-        for item in (env.get("UNIFIEDQR_VISIT_STAY_MINUTES") or "").split(","):
-            kind, sep, minutes = item.strip().partition("=")
-            if not item.strip():
-                continue
-            if not sep or kind not in stays or not minutes.strip().isdigit():
-                raise ConfigError(
-                    "UNIFIEDQR_VISIT_STAY_MINUTES is type=minutes,... (e.g. shop=30,office=540)"
-                )
-            stays[kind] = int(minutes)
-        return cls(
-            duplicate_seconds=number("DUPLICATE_SECONDS", 60),
-            utc_offset_minutes=number("UTC_OFFSET_MINUTES", 420, -14 * 60),
-            stay_minutes=stays,
-            close_at_next_check_in=number("CLOSE_AT_NEXT_CHECK_IN", 1) != 0,
-            future_tolerance_seconds=number("FUTURE_TOLERANCE_SECONDS", 300),
-            skew_tolerance_seconds=number("SKEW_TOLERANCE_SECONDS", 120),
-            max_age_days=number("MAX_AGE_DAYS", 30, 1),
-        )
 
     @property
     def offset(self) -> dt.timedelta:

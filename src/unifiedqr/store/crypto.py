@@ -34,7 +34,7 @@ class Vault:
 
     def __init__(self, master_key: bytes) -> None:
         if len(master_key) != 32:
-            raise ConfigError("the at-rest key must be 32 bytes")
+            raise ConfigError("at_rest_key", "must be 32 bytes")
         self._aead = AESGCM(_derive(master_key, b"unifiedqr/at-rest/aes-gcm/v1"))
         self._mac_key = _derive(master_key, b"unifiedqr/at-rest/hmac/v1")
         self._secret_key = _derive(master_key, b"unifiedqr/credentials/v1")
@@ -45,11 +45,11 @@ class Vault:
 
     def decrypt(self, column: str, blob: bytes) -> str:
         if len(blob) < 1 + _NONCE + 16 or blob[:1] != _VERSION:
-            raise ConfigError(f"{column}: stored value is not in the expected format")
+            raise ConfigError(column, "stored value is not in the expected format")
         try:
             plain = self._aead.decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], column.encode("ascii"))
         except InvalidTag:
-            raise ConfigError(f"{column}: stored value does not decrypt (wrong at-rest key?)") from None
+            raise ConfigError(column, "stored value does not decrypt (wrong at-rest key?)") from None
         return plain.decode("utf-8")
 
     def encrypt_optional(self, column: str, value: str | None) -> bytes | None:

@@ -196,13 +196,15 @@ class Declaration(Base):
 
 
 class AuditEvent(Base):
-    """Who read or changed whose personal data, written in the same transaction as the act."""
+    """Who read or changed whose personal data (``actor``: the account's or the operator's name)."""
 
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
     role: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200), default="")
     action: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str | None] = mapped_column(String(32))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     detail: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

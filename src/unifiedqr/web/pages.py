@@ -16,14 +16,13 @@ from string import Template
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from unifiedqr.api.deps import services
-from unifiedqr.errors import InvalidInput
+from unifiedqr.api.deps import call, services
+from unifiedqr.errors import InvalidInput, ScanRejected
 from unifiedqr.services import checkins
 from unifiedqr.services.context import Services
-from unifiedqr.services.venue_runtime import ScanRejected, VenueInfo, resolve_code, runtime
+from unifiedqr.services.venue_runtime import VenueInfo, resolve_code
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,7 +57,7 @@ def _box(kind: str, text: str) -> str:
 
 
 def _venue(ctx: Services, venue_id: str, signature: str) -> VenueInfo | HTMLResponse:
-    info = runtime(ctx).venue(venue_id)
+    info = ctx.venues.venue(venue_id)
     if info is None:
         return _page(404, "Mã không hợp lệ · Unknown venue", message=_box("bad", "unknown_venue"))
     try:
@@ -73,8 +72,8 @@ def _address(info: VenueInfo) -> str:
 
 
 @router.get("/v/{venue_id}/{signature}", response_class=HTMLResponse)
-def checkin_page(venue_id: str, signature: str, ctx: Services = Depends(services)) -> HTMLResponse:
-    found = _venue(ctx, venue_id, signature)
+async def checkin_page(venue_id: str, signature: str, ctx: Services = Depends(services)) -> HTMLResponse:
+    found = await call(ctx, _venue, ctx, venue_id, signature)
     if isinstance(found, HTMLResponse):
         return found
     return _page(200, found.name, _address(found), form=_FORM)
@@ -87,7 +86,7 @@ async def checkin_submit(
     form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
     text = (form.get("code") or [""])[0].strip() or None
     phone = (form.get("phone") or [""])[0].strip() or None
-    return await run_in_threadpool(_submit, ctx, venue_id, signature, text, phone)
+    return await call(ctx, _submit, ctx, venue_id, signature, text, phone)
 
 
 def _submit(
@@ -101,9 +100,11 @@ def _submit(
     except InvalidInput as exc:
         return _page(422, found.name, _address(found), _box("bad", exc.reason), _FORM)
     word = {"in": "Đã vào · Checked in", "out": "Đã ra · Checked out"}.get(
-        result["direction"], "Đã ghi · Already recorded"
+        result.direction, "Đã ghi · Already recorded"
     )
-    who = result["visitor"]["name"] or result["visitor"]["phone"] or ""
-    when = result["occurred_at"][11:16]
-    kind = "ok" if result["colour"] == "green" else "warn" if result["colour"] == "yellow" else "bad"
-    return _page(201, found.name, _address(found), _box(kind, f"{word}: {who} ({when} UTC)"), _FORM)
+    who = result.visitor_name or result.visitor_phone or ""
+    rules = ctx.venues.rules
+    when = (result.occurred_at + rules.offset).strftime("%H:%M")
+    zone = f"UTC{rules.utc_offset_minutes // 60:+d}" if rules.utc_offset_minutes % 60 == 0 else "local"
+    kind = "ok" if result.colour == "green" else "warn" if result.colour == "yellow" else "bad"
+    return _page(201, found.name, _address(found), _box(kind, f"{word}: {who} ({when} {zone})"), _FORM)

@@ -2,89 +2,97 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
 
-from unifiedqr.api.deps import principal, services
+from unifiedqr.api.deps import JSONRoute, call, command, mirrors, offload, principal, services
+from unifiedqr.serialize import jsonable
 from unifiedqr.services import accounts
 from unifiedqr.services.auth import Principal
 from unifiedqr.services.context import Services
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(tags=["accounts"], route_class=JSONRoute)
+
+#: Passwords are taken exactly as typed: never stripped (a login compares them exactly too).
+Password = Annotated[StrictStr, StringConstraints(min_length=1, max_length=1024, strip_whitespace=False)]
 
 
 class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     login: StrictStr = Field(min_length=1, max_length=64, description="username or phone number")
-    password: StrictStr = Field(min_length=1, max_length=1024)
+    password: Password
 
 
+@mirrors(accounts.AccountRequest)
 class AccountIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
     role: StrictStr = Field(max_length=32)
     name: StrictStr = Field(min_length=1, max_length=200)
-    password: StrictStr = Field(min_length=1, max_length=1024)
+    password: Password
     username: StrictStr | None = Field(default=None, max_length=64)
     phone: StrictStr | None = Field(default=None, max_length=20)
     qid: StrictStr | None = Field(default=None, max_length=18)
 
 
 class PlatformIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: StrictStr = Field(min_length=1, max_length=200)
 
 
 class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     label: StrictStr = Field(default="", max_length=100)
 
 
 @router.post(
     "/auth/token", summary="Log in with username or phone + password; returns a short-lived bearer token"
 )
-def token(body: LoginIn, ctx: Services = Depends(services)) -> dict[str, Any]:
-    return accounts.login(ctx, body.login, body.password)
+async def token(body: LoginIn, ctx: Services = Depends(services)) -> Any:
+    return jsonable(await offload(accounts.login, ctx, body.login, body.password))
 
 
 @router.post("/auth/logout", status_code=204, summary="Void every token of the caller's account")
-def logout(who: Principal = Depends(principal), ctx: Services = Depends(services)) -> Response:
-    accounts.logout_everywhere(ctx, who)
+async def logout(who: Principal = Depends(principal), ctx: Services = Depends(services)) -> Response:
+    await call(ctx, accounts.logout_everywhere, ctx, who)
     return Response(status_code=204)
 
 
 @router.get("/me", summary="Who the credentials belong to, and their permissions")
-def me(who: Principal = Depends(principal), ctx: Services = Depends(services)) -> dict[str, Any]:
-    return accounts.whoami(ctx, who)
+async def me(who: Principal = Depends(principal), ctx: Services = Depends(services)) -> Any:
+    return jsonable(await call(ctx, accounts.whoami, ctx, who))
 
 
 @router.post("/accounts", status_code=201, summary="Create an account (administrators)")
-def create_account(
+async def create_account(
     body: AccountIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
-) -> dict[str, Any]:
-    return accounts.create_account(ctx, who, **body.model_dump())
+) -> Any:
+    request = command(accounts.AccountRequest, body)
+    return jsonable(await offload(accounts.create_account, ctx, who, request))
 
 
 @router.post(
     "/platforms", status_code=201, summary="Create a platform and its first API key (administrators)"
 )
-def create_platform(
+async def create_platform(
     body: PlatformIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
-) -> dict[str, Any]:
-    created = accounts.create_platform(ctx, body.name, who)
-    return {"platform_id": created.platform_id, "api_key": created.api_key, "api_key_id": created.api_key_id}
+) -> Any:
+    return jsonable(await call(ctx, accounts.create_platform, ctx, who, body.name))
 
 
 @router.get("/platforms/{platform_id}/api-keys", summary="A platform's API keys (never the secrets)")
-def list_keys(
+async def list_keys(
     platform_id: str, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> Any:
-    return {"api_keys": accounts.list_api_keys(ctx, who, platform_id)}
+    return {"api_keys": jsonable(await call(ctx, accounts.list_api_keys, ctx, who, platform_id))}
 
 
 @router.post("/platforms/{platform_id}/api-keys", status_code=201, summary="Add an API key (rotation step 1)")
-def add_key(
+async def add_key(
     platform_id: str, body: ApiKeyIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
-) -> dict[str, str]:
-    return accounts.add_api_key(ctx, who, platform_id, body.label)
+) -> Any:
+    return jsonable(await call(ctx, accounts.add_api_key, ctx, who, platform_id, body.label))
 
 
 @router.delete(
@@ -92,8 +100,8 @@ def add_key(
     status_code=204,
     summary="Revoke an API key (rotation step 2)",
 )
-def revoke_key(
+async def revoke_key(
     platform_id: str, api_key_id: str, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> Response:
-    accounts.revoke_api_key(ctx, who, platform_id, api_key_id)
+    await call(ctx, accounts.revoke_api_key, ctx, who, platform_id, api_key_id)
     return Response(status_code=204)

@@ -7,27 +7,27 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from unifiedqr.api.deps import services
+from unifiedqr.api.deps import JSONRoute, call, services
 from unifiedqr.api.problems import problem
 from unifiedqr.codes.trust import format_time
 from unifiedqr.services.context import Services
 from unifiedqr.services.keys import trust_list
 
-router = APIRouter(tags=["service"])
+router = APIRouter(tags=["service"], route_class=JSONRoute)
 
 
 @router.get("/health", summary="Liveness: the process answers")
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get("/ready", summary="Readiness: the database answers and an issuing key is valid now")
-def ready(ctx: Services = Depends(services)) -> Any:
-    if not ctx.db.ping():
+async def ready(ctx: Services = Depends(services)) -> Any:
+    if not await call(ctx, ctx.db.ping):
         return problem(503, "unavailable", "the database does not answer")
     try:
-        ctx.keys.refresh()
-        key = ctx.keys.current(ctx.now())
+        await call(ctx, ctx.keys.refresh)
+        key = await call(ctx, ctx.keys.current, ctx.now())
     except Exception:  # a ConfigError here means "not ready", reported, not raised
         return problem(503, "unavailable", "no issuing key is valid now")
     return {
@@ -43,5 +43,6 @@ def ready(ctx: Services = Depends(services)) -> Any:
     summary="The trust list (format version 1, as `unifiedqr verify --trust` reads it)",
     response_class=JSONResponse,
 )
-def get_trust_list(ctx: Services = Depends(services)) -> JSONResponse:
-    return JSONResponse(trust_list(ctx.db).to_json(), headers={"Cache-Control": "public, max-age=60"})
+async def get_trust_list(ctx: Services = Depends(services)) -> JSONResponse:
+    published = await call(ctx, trust_list, ctx.db)
+    return JSONResponse(published.to_json(), headers={"Cache-Control": "public, max-age=60"})

@@ -1,4 +1,4 @@
-"""Fixtures for the platform tests: a real database (SQLite file always, PostgreSQL when it answers).
+"""Fixtures shared by the functional tests: a real database (SQLite file always, PostgreSQL when it answers).
 
 Each backend gets one database per test session (PostgreSQL: a fresh database created on the server
 and dropped afterwards), migrated with Alembic once; every test starts from empty tables (the trust
@@ -13,7 +13,6 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,9 +23,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from tests.support import OPERATOR, create_account, open_test_services
 from unifiedqr.api.app import create_app
 from unifiedqr.client import Client
-from unifiedqr.config import Settings
 from unifiedqr.services import accounts
 from unifiedqr.services.context import Services
 from unifiedqr.store.models import Base, TrustKeyRow
@@ -66,13 +65,6 @@ def pg_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _settings(url: str, data_dir: Path, **overrides: Any) -> Settings:
-    base = Settings.from_env(url, environ={"UNIFIEDQR_DATA_DIR": str(data_dir)})
-    from dataclasses import replace
-
-    return replace(base, **overrides)
-
-
 @pytest.fixture(
     scope="session",
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
@@ -86,7 +78,7 @@ def backend_services(
         url = f"sqlite:///{root / 'platform.sqlite'}"
     else:
         url = request.getfixturevalue("pg_database")
-    ctx = Services(_settings(url, root / "secrets"))
+    ctx = open_test_services(url, root / "secrets")
     yield ctx
     ctx.close()
 
@@ -98,7 +90,8 @@ def wipe(ctx: Services) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name in existing and table.name != TrustKeyRow.__tablename__:
                 session.execute(delete(table))
-    ctx.forget_api_keys()
+    ctx.forget_credentials()
+    ctx.venues.forget()
 
 
 @pytest.fixture
@@ -148,7 +141,7 @@ def anon(client_for: Callable[[str | None], Client]) -> Client:
 @pytest.fixture
 def make_platform(ctx: Services, client_for: Callable[[str | None], Client]) -> Callable[[str], Client]:
     def make(name: str = "Platform") -> Client:
-        created = accounts.create_platform(ctx, name)
+        created = accounts.create_platform(ctx, OPERATOR, name)
         client = client_for(created.api_key)
         client.platform_id = created.platform_id  # type: ignore[attr-defined]
         client.api_key_id = created.api_key_id  # type: ignore[attr-defined]
@@ -164,7 +157,7 @@ def make_user(ctx: Services, client_for: Callable[[str | None], Client]) -> Call
     def make(role: str, qid: str | None = None, username: str | None = None) -> Client:
         name = username or f"{role.replace('_', '')}{secrets.token_hex(3)}"
         password = secrets.token_urlsafe(12)
-        accounts.create_account(ctx, None, role=role, name=name, username=name, password=password, qid=qid)
+        create_account(ctx, role=role, name=name, password=password, username=name, qid=qid)
         client = client_for(None)
         client.login(name, password)
         return client

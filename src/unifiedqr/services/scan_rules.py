@@ -1,0 +1,113 @@
+"""What single scans and offline batches share: input checks, the stored row and the answer.
+
+One definition each, so that a scan sent live and the same scan uploaded later from a device's queue
+are checked, stored and described alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from unifiedqr.errors import Code, ScanRejected
+from unifiedqr.services.times import parse_instant
+from unifiedqr.services.venue_runtime import VenueInfo
+from unifiedqr.services.visitors import Visitor, colour, mask_name, mask_phone
+from unifiedqr.services.visits import IN, OUT, VisitRules
+from unifiedqr.store.crypto import Vault
+
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """The answer to one scan: what the door shows (masked), and whether it was new."""
+
+    status: str  # recorded | already_recorded
+    direction: str  # in | out | duplicate
+    venue_id: str
+    venue_name: str
+    entrance_id: str | None
+    occurred_at: dt.datetime
+    visitor_name: str
+    visitor_phone: str | None
+    code_kind: str
+    verification: str
+    colour: str
+
+
+def result_of(
+    info: VenueInfo,
+    status: str,
+    entrance_row: int | None,
+    direction: str,
+    occurred_at: dt.datetime,
+    name_masked: str,
+    phone_masked: str | None,
+    code_kind: str,
+    verification: str,
+) -> ScanResult:
+    entrance = (
+        info.entrance_names.get(entrance_row, (None, None)) if entrance_row is not None else (None, None)
+    )
+    return ScanResult(
+        status,
+        direction,
+        info.public_id,
+        info.name,
+        entrance[0],
+        occurred_at,
+        name_masked,
+        phone_masked,
+        code_kind,
+        verification,
+        colour(verification),
+    )
+
+
+def check_time(rules: VisitRules, at: str | None, now: dt.datetime, field: str = "at") -> dt.datetime:
+    """A scan time: RFC 3339 (absent means now), not far in the future, not older than retention."""
+    return within_retention(rules, now if at is None else parse_instant(at, field), now, field)
+
+
+def within_retention(rules: VisitRules, value: dt.datetime, now: dt.datetime, field: str) -> dt.datetime:
+    if value > now + dt.timedelta(seconds=rules.future_tolerance_seconds):
+        raise ScanRejected(field, Code.FUTURE_TIMESTAMP, "is in the future (check the device clock)")
+    if value < now - dt.timedelta(days=rules.max_age_days):
+        raise ScanRejected(field, Code.TOO_OLD, f"is older than the {rules.max_age_days}-day retention")
+    return value
+
+
+def direction_of(value: str | None, field: str = "direction") -> str | None:
+    if value is None or value in (IN, OUT):
+        return value
+    raise ScanRejected(field, Code.MALFORMED, "must be in, out or absent (inferred)")
+
+
+def idempotency_key_of(value: object, field: str = "idempotency_key") -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _IDEMPOTENCY_KEY.fullmatch(value):
+        raise ScanRejected(field, Code.MALFORMED, "1-64 characters: letters, digits, '.', '_', ':', '-'")
+    return value
+
+
+def scan_row(
+    vault: Vault, info: VenueInfo, visitor: Visitor, key: bytes, person_id: int | None, **values: Any
+) -> dict[str, Any]:
+    """The ``scan_events`` row of one scan (``values``: the columns the caller decides)."""
+    # Unit-separated rather than JSON: this runs once per scan and json.dumps cost 13 µs of ~100.
+    identity = "\x1f".join((visitor.qid or "", visitor.name, visitor.document or "", visitor.phone or ""))
+    values.update(
+        venue_id=info.id,
+        person_key=key,
+        person_id=person_id,
+        code_kind=visitor.kind,
+        verification=visitor.verification,
+        name_masked=mask_name(visitor.name) if visitor.name else "",
+        phone_masked=mask_phone(visitor.phone),
+        identity_enc=vault.encrypt("scan_events.identity", identity),
+    )
+    return values
