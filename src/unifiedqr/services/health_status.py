@@ -68,6 +68,7 @@ __all__ = [
     "Vaccination",
     "boundaries",
     "evaluate",
+    "fits",
     "load_rules",
     "parse_rules",
     "shipped_rules",
