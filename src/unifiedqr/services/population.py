@@ -306,7 +306,7 @@ class Population:
         self.male = male.astype(bool)
         self.registered = rng.random(n) >= spec.unregistered
         mean = spec.scans_per_person_day
-        activity = rng.gamma(2.0, mean / 2.0, size=n) * np.where(first_year(spec) - year < 6, 0.3, 1.0)
+        activity = rng.gamma(2.0, mean / 2.0, size=n) * np.where(spec.first_day.year - year < 6, 0.3, 1.0)
         self.activity = activity * (mean / activity.mean())  # scans a day; mean = the spec's rate
         self.middle = rng.integers(0, 1 << 16, size=n)
         self.given = rng.integers(0, 1 << 16, size=n)
@@ -526,10 +526,6 @@ class Population:
                 )
             yield BatchChunk(tuple(batches))
             yield late
-
-
-def first_year(spec: PopulationSpec) -> int:
-    return spec.first_day.year
 
 
 def _concat(chunks: list[ScanChunk]) -> ScanChunk:

@@ -24,7 +24,11 @@ from unifiedqr.services.tracing_rules import (
 
 
 class VenueHours(NamedTuple):
-    """Whole local hours at one venue touched by the case: ``[start, end)`` in UTC+7 (the rules' offset)."""
+    """Whole local hours at one venue touched by the case: ``[start, end)`` in UTC+7 (the rules' offset).
+
+    ``case_scans``: how many of the case's in-window scans at the venue fall in the span (both ends
+    counted: a check-out at 11:00 sharp belongs to the visit that ends then).
+    """
 
     venue_id: VenueRef
     start: dt.datetime
@@ -67,7 +71,9 @@ def venue_hours(
     out = []
     for r in merge_ranges(spans):
         count = sum(
-            1 for s in scans if s.venue_id == r.venue_id and r.start <= s.at < r.end and window.contains(s.at)
+            1
+            for s in scans
+            if s.venue_id == r.venue_id and r.start <= s.at <= r.end and window.contains(s.at)
         )
         out.append(VenueHours(r.venue_id, r.start.astimezone(zone), r.end.astimezone(zone), count))
     return out
