@@ -37,3 +37,18 @@ def create_account(ctx: Services, **fields: Any) -> accounts.NewAccount:
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]  # not a test, despite the name
+
+
+def update_golden(path: Path, write: Any) -> None:
+    """With ``UNIFIEDQR_UPDATE_GOLDEN=1``: ``write(path)``, then skip (never compare a file with itself).
+
+    A layout change must be deliberate: regenerate, review the diff of the golden files, commit.
+    """
+    import os
+
+    import pytest
+
+    if os.environ.get("UNIFIEDQR_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(path)
+        pytest.skip(f"golden {path.name} rewritten: review it, then run again without the variable")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from tests.support import update_golden
 from unifiedqr.codes.payload import PersonalCode
 from unifiedqr.errors import InvalidInput
 from unifiedqr.imaging import decode_image, render_card_pdf, render_card_png, render_poster
@@ -107,8 +107,7 @@ def test_card_layout_matches_golden(sample_code: PersonalCode, status: str | Non
     """A layout change must be deliberate: regenerate with UNIFIEDQR_UPDATE_GOLDEN=1 and review."""
     image = card_image(sample_code, status=status, full=full, dpi=100)
     path = GOLDEN / f"card-{status or 'plain'}-{'full' if full else 'masked'}.png"
-    if os.environ.get("UNIFIEDQR_UPDATE_GOLDEN"):
-        image.save(path, optimize=True)
+    update_golden(path, lambda target: image.save(target, optimize=True))
     ok, detail = _similar(image, path)
     assert ok, f"{path.name}: {detail}"
 

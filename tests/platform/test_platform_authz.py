@@ -12,7 +12,9 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from platform_helpers import person_body, platform_routes
+from platform_helpers import person_body
+from tests import matrix
+from tests.matrix import Row
 from tests.support import OPERATOR
 
 from unifiedqr.services import accounts
@@ -42,11 +44,7 @@ CARD = "0{doc}|{old}|Lê Thị Mai|09031950|Nữ|Hà Nội|01012021"
 
 
 def expect(default: int, **by_role: int) -> dict[str, int]:
-    """``default`` for every authenticated role not named; anonymous is always 401 unless named."""
-    table = {role: default for role in ROLES}
-    table["anonymous"] = 401
-    table.update(by_role)
-    return table
+    return matrix.expect(ROLES, default, **by_role)
 
 
 PEOPLE_READ = expect(
@@ -63,66 +61,78 @@ DECL_READ = expect(403, platform=200, other_platform=404, health_official=200, c
 KEYS = expect(403, administrator=200, platform=200, other_platform=404)
 
 #: (method, path, body or callable(world) -> (path, body), expectations)
-MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
-    ("GET", "/health", None, expect(200, anonymous=200)),
-    ("GET", "/ready", None, expect(200, anonymous=200)),
-    ("GET", "/trust-list", None, expect(200, anonymous=200)),
-    ("GET", "/me", None, expect(200)),
-    ("GET", "/me/household", None, expect(403, citizen=200, other_citizen=200)),
-    ("POST", "/people", lambda w: ("/people", person_body()), expect(403, platform=201, other_platform=201)),
-    (
-        "POST",
-        "/people/from-cccd",
-        lambda w: ("/people/from-cccd", {"cccd_qr": w["card"]()}),
-        expect(403, platform=201, other_platform=201),
-    ),
-    ("GET", "/people/{qid}", None, PEOPLE_READ),
-    ("GET", "/people/{qid}/code", None, PEOPLE_READ),
-    (
-        "PATCH",
-        "/people/{qid}",
-        {"gender": "male"},
-        expect(403, administrator=200, platform=200, other_platform=404),
-    ),
-    ("POST", "/people/{qid}/health-declarations", HEALTH, DECLARE),
-    ("POST", "/people/{qid}/movement-declarations", MOVE, DECLARE),
-    ("GET", "/people/{qid}/declarations", None, DECL_READ),
-    ("POST", "/platforms", {"name": "New"}, expect(403, administrator=201)),
-    ("GET", "/platforms/{platform_id}/api-keys", None, KEYS),
-    (
-        "POST",
-        "/platforms/{platform_id}/api-keys",
-        {"label": "rotation"},
-        expect(403, administrator=201, platform=201, other_platform=404),
-    ),
-    (
-        "DELETE",
-        "/platforms/{platform_id}/api-keys/{api_key_id}",
-        lambda w: (f"/platforms/{w['platform_id']}/api-keys/{w['spare_key']()}", None),
-        expect(403, administrator=204, platform=204, other_platform=404),
-    ),
-    (
-        "POST",
-        "/accounts",
-        lambda w: (
-            "/accounts",
-            {
-                "role": "health_official",
-                "name": "N",
-                "username": w["username"](),
-                "password": "correct horse",
-            },
+MATRIX: list[Row] = [
+    Row(*r)
+    for r in [
+        ("GET", "/health", None, expect(200, anonymous=200)),
+        ("GET", "/ready", None, expect(200, anonymous=200)),
+        ("GET", "/trust-list", None, expect(200, anonymous=200)),
+        ("GET", "/me", None, expect(200)),
+        ("GET", "/me/household", None, expect(403, citizen=200, other_citizen=200)),
+        (
+            "POST",
+            "/people",
+            lambda w: ("/people", person_body()),
+            expect(403, platform=201, other_platform=201),
         ),
-        expect(403, administrator=201),
-    ),
+        (
+            "POST",
+            "/people/from-cccd",
+            lambda w: ("/people/from-cccd", {"cccd_qr": w["card"]()}),
+            expect(403, platform=201, other_platform=201),
+        ),
+        ("GET", "/people/{qid}", None, PEOPLE_READ),
+        ("GET", "/people/{qid}/code", None, PEOPLE_READ),
+        (
+            "PATCH",
+            "/people/{qid}",
+            {"gender": "male"},
+            expect(403, administrator=200, platform=200, other_platform=404),
+        ),
+        ("POST", "/people/{qid}/health-declarations", HEALTH, DECLARE),
+        ("POST", "/people/{qid}/movement-declarations", MOVE, DECLARE),
+        ("GET", "/people/{qid}/declarations", None, DECL_READ),
+        ("POST", "/platforms", {"name": "New"}, expect(403, administrator=201)),
+        ("GET", "/platforms/{platform_id}/api-keys", None, KEYS),
+        (
+            "POST",
+            "/platforms/{platform_id}/api-keys",
+            {"label": "rotation"},
+            expect(403, administrator=201, platform=201, other_platform=404),
+        ),
+        (
+            "DELETE",
+            "/platforms/{platform_id}/api-keys/{api_key_id}",
+            lambda w: (f"/platforms/{w['platform_id']}/api-keys/{w['spare_key']()}", None),
+            expect(403, administrator=204, platform=204, other_platform=404),
+        ),
+        (
+            "POST",
+            "/accounts",
+            lambda w: (
+                "/accounts",
+                {
+                    "role": "health_official",
+                    "name": "N",
+                    "username": w["username"](),
+                    "password": "correct horse",
+                },
+            ),
+            expect(403, administrator=201),
+        ),
+    ]
 ]
 #: exercised in their own tests (they change the caller's credentials or need none)
 ELSEWHERE = {("POST", "/auth/token"), ("POST", "/auth/logout")}
 
 
-def test_every_route_is_in_the_matrix():
-    covered = {(m, p) for m, p, _, _ in MATRIX} | ELSEWHERE
-    assert platform_routes() - covered == set(), "add these endpoints to the authorisation matrix"
+PREFIXES = ("/health", "/ready", "/trust-list", "/me", "/people", "/platforms", "/accounts", "/auth")
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = matrix.api_routes(app, PREFIXES)
+    assert len(routes) >= 18
+    assert routes - (matrix.covered(MATRIX) | ELSEWHERE) == set(), "add these endpoints to the matrix"
 
 
 def test_role_by_endpoint_matrix(ctx, make_platform, make_user, client_for):
@@ -157,26 +167,6 @@ def test_role_by_endpoint_matrix(ctx, make_platform, make_user, client_for):
         "card": card,
         "username": lambda: f"user{next(counter)}",
     }
-    failures = []
-    for method, template, body, expected in MATRIX:
-        for role in ROLES:
-            if callable(body):
-                path, payload = body(world)
-            else:
-                path = template.format(qid=subject["qid"], platform_id=platform.platform_id, api_key_id="x")
-                payload = body
-            response = (
-                clients[role].raw(method, path, json=payload)
-                if payload is not None
-                else clients[role].raw(method, path)
-            )
-            if response.status_code != expected[role]:
-                failures.append(
-                    f"{role:<16} {method:<6} {template}: {response.status_code} != {expected[role]}"
-                )
-            if response.status_code >= 400:
-                assert response.headers["content-type"].startswith("application/problem+json"), (
-                    role,
-                    template,
-                )
+    fill = lambda t: t.format(qid=subject["qid"], platform_id=platform.platform_id, api_key_id="x")  # noqa: E731
+    failures = matrix.run_matrix(MATRIX, clients, world, fill)
     assert not failures, "\n".join(failures)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from platform_helpers import person_body, platform_routes
+from platform_helpers import person_body
+from test_platform_authz import PREFIXES
+from tests import matrix
 
 
-def test_every_endpoint_rejects_bad_requests_with_problem_details(make_platform, make_user, anon):
+def test_every_endpoint_rejects_bad_requests_with_problem_details(app, make_platform, make_user, anon):
     platform = make_platform()
     admin = make_user("administrator")
     citizen_qid = platform.register(**person_body())["qid"]
@@ -54,5 +56,5 @@ def test_every_endpoint_rejects_bad_requests_with_problem_details(make_platform,
             .replace(pid, "{platform_id}")
             .replace("key_nope", "{api_key_id}")
         )
-    missing = {path for _, path in platform_routes()} - seen
+    missing = {path for _, path in matrix.api_routes(app, PREFIXES)} - seen
     assert not missing, f"endpoints without a rejection case: {missing}"

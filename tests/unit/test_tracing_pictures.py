@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.support import update_golden
 from unifiedqr.errors import InvalidInput
 from unifiedqr.imaging.scene import Dot, Poly, Rect, Scene, Text, fit, to_image
 from unifiedqr.imaging.tracing_pictures import (
@@ -225,10 +225,12 @@ def test_golden_svg(name: str) -> None:
     """A layout change must be deliberate: regenerate with UNIFIEDQR_UPDATE_GOLDEN=1 and review."""
     svg = to_svg(graph() if name == "graph" else timeline())
     path = GOLDEN / f"{name}.svg"
-    if os.environ.get("UNIFIEDQR_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(svg, encoding="utf-8")
+
+    def write(target: Path) -> None:
+        target.write_text(svg, encoding="utf-8")
         decode(to_png(graph() if name == "graph" else timeline())).save(GOLDEN / f"{name}.png", optimize=True)
+
+    update_golden(path, write)
     assert svg == path.read_text(encoding="utf-8")
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from tests import matrix
+from tests.matrix import Row
 from tests.venues.venue_helpers import local_time
 
 ROLES = [
@@ -26,10 +28,7 @@ ROLES = [
 
 
 def expect(default: int, **by_role: int) -> dict[str, int]:
-    table = {role: default for role in ROLES}
-    table["anonymous"] = 401
-    table.update(by_role)
-    return table
+    return matrix.expect(ROLES, default, **by_role)
 
 
 MANAGE = expect(403, administrator=200, venue_owner=200, other_owner=404)
@@ -52,88 +51,90 @@ def _staff(w: dict[str, Any]) -> str:
 
 
 #: (method, path template, body or callable(world) -> (path, body), expectations); {v} is venue A
-MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
-    (
-        "POST",
-        "/venues",
-        lambda w: ("/venues", {**VENUE, "owner_phone": w["phone"]()}),
-        expect(403, administrator=201, venue_owner=201, other_owner=201),
-    ),
-    (
-        "GET",
-        "/venues",
-        None,
-        expect(403, administrator=200, venue_owner=200, other_owner=200, venue_staff=200, other_staff=200),
-    ),
-    (
-        "GET",
-        "/venues/{v}",
-        None,
-        expect(403, administrator=200, venue_owner=200, other_owner=404, venue_staff=200, other_staff=404),
-    ),
-    (
-        "POST",
-        "/venues/{v}/entrances",
-        lambda w: (f"/venues/{w['v']}/entrances", {"name": w["name"]()}),
-        MANAGE_CREATE,
-    ),
-    ("GET", "/venues/{v}/staff", None, MANAGE),
-    (
-        "POST",
-        "/venues/{v}/staff",
-        lambda w: (
-            f"/venues/{w['v']}/staff",
-            {"name": "S", "username": w["name"](), "password": "correct horse"},
+MATRIX: list[Row] = [
+    Row(*r)
+    for r in [
+        (
+            "POST",
+            "/venues",
+            lambda w: ("/venues", {**VENUE, "owner_phone": w["phone"]()}),
+            expect(403, administrator=201, venue_owner=201, other_owner=201),
         ),
-        MANAGE_CREATE,
-    ),
-    (
-        "DELETE",
-        "/venues/{v}/staff/{account_id}",
-        lambda w: (f"/venues/{w['v']}/staff/{_staff(w)}", None),
-        {**MANAGE, "administrator": 204, "venue_owner": 204},
-    ),
-    ("POST", "/venues/{v}/code/withdraw", None, MANAGE),
-    ("GET", "/venues/{v}/poster?format=png", None, MANAGE),
-    (
-        "POST",
-        "/venues/{v}/scans",
-        lambda w: (f"/venues/{w['v']}/scans", {"phone": "0987654321", "at": w["at"]()}),
-        SCAN,
-    ),
-    ("GET", "/venues/{v}/visits", None, HISTORY),
-    ("GET", "/venues/{v}/counts", None, HISTORY),
-    (
-        "POST",
-        "/checkins",
-        lambda w: ("/checkins", {"venue_code": w["code"](), "qid": w["qid"], "at": w["at"]()}),
-        expect(403, platform=201, citizen=201),
-    ),
-    (
-        "POST",
-        "/scan-batches",
-        lambda w: (
+        (
+            "GET",
+            "/venues",
+            None,
+            expect(
+                403, administrator=200, venue_owner=200, other_owner=200, venue_staff=200, other_staff=200
+            ),
+        ),
+        (
+            "GET",
+            "/venues/{v}",
+            None,
+            expect(
+                403, administrator=200, venue_owner=200, other_owner=404, venue_staff=200, other_staff=404
+            ),
+        ),
+        (
+            "POST",
+            "/venues/{v}/entrances",
+            lambda w: (f"/venues/{w['v']}/entrances", {"name": w["name"]()}),
+            MANAGE_CREATE,
+        ),
+        ("GET", "/venues/{v}/staff", None, MANAGE),
+        (
+            "POST",
+            "/venues/{v}/staff",
+            lambda w: (
+                f"/venues/{w['v']}/staff",
+                {"name": "S", "username": w["name"](), "password": "correct horse"},
+            ),
+            MANAGE_CREATE,
+        ),
+        (
+            "DELETE",
+            "/venues/{v}/staff/{account_id}",
+            lambda w: (f"/venues/{w['v']}/staff/{_staff(w)}", None),
+            {**MANAGE, "administrator": 204, "venue_owner": 204},
+        ),
+        ("POST", "/venues/{v}/code/withdraw", None, MANAGE),
+        ("GET", "/venues/{v}/poster?format=png", None, MANAGE),
+        (
+            "POST",
+            "/venues/{v}/scans",
+            lambda w: (f"/venues/{w['v']}/scans", {"phone": "0987654321", "at": w["at"]()}),
+            SCAN,
+        ),
+        ("GET", "/venues/{v}/visits", None, HISTORY),
+        ("GET", "/venues/{v}/counts", None, HISTORY),
+        (
+            "POST",
+            "/checkins",
+            lambda w: ("/checkins", {"venue_code": w["code"](), "qid": w["qid"], "at": w["at"]()}),
+            expect(403, platform=201, citizen=201),
+        ),
+        (
+            "POST",
             "/scan-batches",
-            {
-                "venue_id": w["v"],
-                "device_id": "d",
-                "scans": [{"idempotency_key": w["name"](), "at": w["at"](), "phone": "0987654321"}],
-            },
+            lambda w: (
+                "/scan-batches",
+                {
+                    "venue_id": w["v"],
+                    "device_id": "d",
+                    "scans": [{"idempotency_key": w["name"](), "at": w["at"](), "phone": "0987654321"}],
+                },
+            ),
+            expect(403, venue_owner=200, other_owner=404, venue_staff=200, other_staff=404),
         ),
-        expect(403, venue_owner=200, other_owner=404, venue_staff=200, other_staff=404),
-    ),
+    ]
 ]
 
 
 def test_every_venue_route_is_in_the_matrix(app):
-    # From the OpenAPI document: with FastAPI >= 0.16x ``app.routes`` no longer lists included routers.
-    routes = set()
-    for path, operations in app.openapi()["paths"].items():
-        path = path.removeprefix("/api/v1")
-        if path.startswith(("/venues", "/checkins", "/scan-batches")):
-            routes |= {(m.upper(), path.replace("{venue_id}", "{v}")) for m in operations}
-    covered = {(m, p.split("?")[0]) for m, p, _, _ in MATRIX}
-    assert len(routes) >= 14 and routes == covered
+    routes = matrix.api_routes(app, ("/venues", "/checkins", "/scan-batches"))
+    assert len(routes) >= 14
+    assert routes == matrix.covered(MATRIX, {"{v}": "{venue_id}"})
 
 
 def test_role_by_venue_endpoint_matrix(ctx, make_venue, make_platform, make_user, client_for, person):
@@ -168,27 +169,7 @@ def test_role_by_venue_endpoint_matrix(ctx, make_venue, make_platform, make_user
         "code": lambda: a.owner.venue(a.id)["code"],
         "at": minute,
     }
-    failures = []
-    for method, template, body, expected in MATRIX:
-        for role in ROLES:
-            if callable(body):
-                path, payload = body(world)
-            else:
-                path, payload = template.format(v=a.id), body
-            response = (
-                clients[role].raw(method, path, json=payload)
-                if payload is not None
-                else clients[role].raw(method, path)
-            )
-            if response.status_code != expected[role]:
-                failures.append(
-                    f"{role:<16} {method:<6} {template}: {response.status_code} != {expected[role]} {response.text[:120]}"
-                )
-            if response.status_code >= 400:
-                assert response.headers["content-type"].startswith("application/problem+json"), (
-                    role,
-                    template,
-                )
+    failures = matrix.run_matrix(MATRIX, clients, world, lambda t: t.format(v=a.id))
     assert not failures, "\n".join(failures)
 
 

@@ -31,7 +31,7 @@ from unifiedqr.services.venue_runtime import VenueInfo, entrance_of, resolve_cod
 from unifiedqr.services.visitors import Visitor, identify, resolve
 from unifiedqr.services.visits import Tracker
 from unifiedqr.store.models import Person, PersonPlatform
-from unifiedqr.store.scan_rows import ScanRows
+from unifiedqr.store.scan_rows import ScanRows, StoredScan
 
 
 @dataclass(frozen=True)
@@ -98,31 +98,12 @@ def _record_one(
             received_at=now,
         )
         # Insert first, ask later: a retry is the rare case, so it pays the second query, not every scan.
+        stored = None
         if not sql.insert([row]) and idempotency_key is not None:
             stored = sql.stored_one(info.id, idempotency_key)
-            if stored is not None:
-                return result_of(
-                    info,
-                    "already_recorded",
-                    stored.entrance_id,
-                    stored.direction,
-                    stored.occurred_at,
-                    stored.name_masked,
-                    stored.phone_masked,
-                    stored.code_kind,
-                    stored.verification,
-                )
-    return result_of(
-        info,
-        "recorded",
-        row["entrance_id"],
-        row["direction"],
-        at,
-        row["name_masked"],
-        row["phone_masked"],
-        row["code_kind"],
-        row["verification"],
-    )
+    if stored is not None:
+        return result_of(info, "already_recorded", stored)
+    return result_of(info, "recorded", StoredScan.of(row))
 
 
 def staff_scan(ctx: Services, principal: Principal, scan: StaffScan) -> ScanResult:

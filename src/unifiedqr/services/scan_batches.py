@@ -19,6 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from unifiedqr.errors import Code, InvalidInput, NotFound, PayloadTooLarge, ScanRejected
 from unifiedqr.services.auth import Permission, Principal
@@ -204,7 +205,6 @@ def ingest_batch(ctx: Services, principal: Principal, upload: BatchUpload) -> Ba
     info = venue_for(ctx, principal, upload.venue_id, Permission.VENUE_SCANS_SUBMIT)
     if not 1 <= len(upload.device_id) <= 64:
         raise InvalidInput("device_id", "must be 1 to 64 characters")
-    rules = ctx.venues.rules
     now = ctx.now()
     try:
         sent_at, skew, correction = _skew(ctx, upload, now)
@@ -216,36 +216,8 @@ def ingest_batch(ctx: Services, principal: Principal, upload: BatchUpload) -> Ba
         sql = ScanRows(session)
         stored = sql.stored(info.id, [c.key for c in checked])
         fresh = _read_scans(ctx, upload, checked, stored, now, results)
-        people = resolve(ctx.vault, sql, [f.visitor for f in fresh])
-        earlier: dict[bytes, list[tuple[dt.datetime, str | None]]] = {}
-        if fresh:
-            start = rules.day_bounds(rules.local_day(min(f.checked.occurred_at for f in fresh)))[0]
-            end = rules.day_bounds(rules.local_day(max(f.checked.occurred_at for f in fresh)))[1]
-            earlier = sql.earlier(info.id, sorted({k for k, _ in people}), start, end)
+        rows = _rows(ctx, info, sql, fresh, principal.account_id, now, results)
     rejected = sum(1 for r in results if r is not None and r.status == "rejected")
-    directions = _batch_directions(rules, info.stay(rules), fresh, people, earlier)
-    rows = []
-    for item, (person_key, person_id), direction in zip(fresh, people, directions, strict=True):
-        c = item.checked
-        rows.append(
-            scan_row(
-                ctx.vault,
-                info,
-                item.visitor,
-                person_key,
-                person_id,
-                entrance_id=c.entrance_id,
-                account_id=principal.account_id,
-                source="batch",
-                explicit=c.explicit,
-                direction=direction,
-                idempotency_key=c.key,
-                device_at=c.device_at,
-                occurred_at=c.occurred_at,
-                received_at=now,
-            )
-        )
-        results[c.index] = ItemResult(c.index, c.key, "recorded", direction, item.visitor.verification)
     with ctx.db.write() as session:
         batch = ScanBatch(
             venue_id=info.id,
@@ -268,6 +240,49 @@ def ingest_batch(ctx: Services, principal: Principal, upload: BatchUpload) -> Ba
     return BatchResult(
         info.public_id, upload.device_id, now, skew, bool(correction), len(rows), len(stored), rejected, done
     )
+
+
+def _rows(
+    ctx: Services,
+    info: VenueInfo,
+    sql: ScanRows,
+    fresh: list[_Fresh],
+    account_id: int | None,
+    now: dt.datetime,
+    results: list[ItemResult | None],
+) -> list[dict[str, Any]]:
+    """The rows of the new scans, with their directions merged with the visitors' stored scans."""
+    rules = ctx.venues.rules
+    people = resolve(ctx.vault, sql, [f.visitor for f in fresh])
+    earlier: dict[bytes, list[tuple[dt.datetime, str | None]]] = {}
+    if fresh:
+        start = rules.day_bounds(rules.local_day(min(f.checked.occurred_at for f in fresh)))[0]
+        end = rules.day_bounds(rules.local_day(max(f.checked.occurred_at for f in fresh)))[1]
+        earlier = sql.earlier(info.id, sorted({k for k, _ in people}), start, end)
+    directions = _batch_directions(rules, info.stay(rules), fresh, people, earlier)
+    rows = []
+    for item, (person_key, person_id), direction in zip(fresh, people, directions, strict=True):
+        c = item.checked
+        rows.append(
+            scan_row(
+                ctx.vault,
+                info,
+                item.visitor,
+                person_key,
+                person_id,
+                entrance_id=c.entrance_id,
+                account_id=account_id,
+                source="batch",
+                explicit=c.explicit,
+                direction=direction,
+                idempotency_key=c.key,
+                device_at=c.device_at,
+                occurred_at=c.occurred_at,
+                received_at=now,
+            )
+        )
+        results[c.index] = ItemResult(c.index, c.key, "recorded", direction, item.visitor.verification)
+    return rows
 
 
 def _batch_directions(

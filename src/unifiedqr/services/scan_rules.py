@@ -17,6 +17,7 @@ from unifiedqr.services.venue_runtime import VenueInfo
 from unifiedqr.services.visitors import Visitor, colour, mask_name, mask_phone
 from unifiedqr.services.visits import IN, OUT, VisitRules
 from unifiedqr.store.crypto import Vault
+from unifiedqr.store.scan_rows import StoredScan
 
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
@@ -38,32 +39,21 @@ class ScanResult:
     colour: str
 
 
-def result_of(
-    info: VenueInfo,
-    status: str,
-    entrance_row: int | None,
-    direction: str,
-    occurred_at: dt.datetime,
-    name_masked: str,
-    phone_masked: str | None,
-    code_kind: str,
-    verification: str,
-) -> ScanResult:
-    entrance = (
-        info.entrance_names.get(entrance_row, (None, None)) if entrance_row is not None else (None, None)
-    )
+def result_of(info: VenueInfo, status: str, scan: StoredScan) -> ScanResult:
+    """What the door is told about a stored scan (``status``: recorded or already_recorded)."""
+    entrance = info.entrance_names.get(scan.entrance_id) if scan.entrance_id is not None else None
     return ScanResult(
         status,
-        direction,
+        scan.direction,
         info.public_id,
         info.name,
-        entrance[0],
-        occurred_at,
-        name_masked,
-        phone_masked,
-        code_kind,
-        verification,
-        colour(verification),
+        entrance[0] if entrance else None,
+        scan.occurred_at,
+        scan.name_masked,
+        scan.phone_masked,
+        scan.code_kind,
+        scan.verification,
+        colour(scan.verification),
     )
 
 

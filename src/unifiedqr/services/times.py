@@ -46,9 +46,10 @@ def parse_instant(value: object, field: str) -> dt.datetime:
         parsed = parsed.replace(tzinfo=dt.UTC)
     if not EARLIEST.year < parsed.year < LATEST.year:
         # Checked on the wall-clock fields first: converting year 1 or 9999 with an offset overflows.
-        raise ScanRejected(field, Code.MALFORMED, f"must lie between the years {EARLIEST.year} and {LATEST.year}")
+        raise ScanRejected(
+            field, Code.MALFORMED, f"must lie between the years {EARLIEST.year} and {LATEST.year}"
+        )
     return parsed.astimezone(dt.UTC)
-    return result
 
 
 def parse_date(value: object, field: str) -> dt.date:

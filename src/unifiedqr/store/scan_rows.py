@@ -45,6 +45,19 @@ class StoredScan:
     code_kind: str
     verification: str
 
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> StoredScan:
+        """The answer's fields of a row about to be inserted."""
+        return cls(
+            row["entrance_id"],
+            row["direction"],
+            row["occurred_at"],
+            row["name_masked"],
+            row["phone_masked"],
+            row["code_kind"],
+            row["verification"],
+        )
+
 
 class ScanRows:
     """The scan statements on one session's connection (create per transaction; cheap)."""
