@@ -11,8 +11,9 @@ import types
 import numpy as np
 import pytest
 
+from unifiedqr.codes.build import normalise_phone
 from unifiedqr.codes.names import fold_name
-from unifiedqr.codes.payload import Gender, normalise_phone
+from unifiedqr.codes.payload import Gender
 from unifiedqr.errors import InvalidInput
 from unifiedqr.services import population_data as data
 from unifiedqr.services.population import (
