@@ -18,6 +18,7 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_KEY_VALID_DAYS``       lifetime of generated issuing keys (default 730, two years)
 ``UNIFIEDQR_TOKEN_TTL``            bearer token lifetime in seconds (default 3600)
 ``UNIFIEDQR_SQLITE_SYNCHRONOUS``   ``NORMAL`` (default: WAL survives a killed process) or ``FULL``
+``UNIFIEDQR_SQLITE_WAL_LIMIT_MB``  WAL size that triggers a truncating checkpoint (default 64)
 ``UNIFIEDQR_MAX_BODY_BYTES``       request body cap (default 65536)
 ``UNIFIEDQR_PASSWORD_*``           argon2id cost: ``TIME_COST`` 3, ``MEMORY_KIB`` 65536, ``PARALLELISM`` 4
 ``UNIFIEDQR_VENUE_BASE_URL``       the host printed in venue codes (default a placeholder to configure)
@@ -99,6 +100,8 @@ class Settings:
     key_valid_days: int = 730
     token_ttl_seconds: int = 3600
     sqlite_synchronous: str = "NORMAL"
+    sqlite_wal_limit_mb: int = 64
+    sqlite_checkpoint_seconds: float = 1.0
     max_body_bytes: int = 64 * 1024
     api_key_cache_seconds: float = 5.0
     key_reload_seconds: float = 30.0
@@ -153,6 +156,7 @@ class Settings:
             key_valid_days=env.integer("KEY_VALID_DAYS", 730, 1),
             token_ttl_seconds=env.integer("TOKEN_TTL", 3600, 30),
             sqlite_synchronous=synchronous,
+            sqlite_wal_limit_mb=env.integer("SQLITE_WAL_LIMIT_MB", 64, 1),
             max_body_bytes=env.integer("MAX_BODY_BYTES", 64 * 1024, 1024),
             venues=_venue_settings(env),
             visit_rules=_visit_rules(env),

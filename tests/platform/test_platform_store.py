@@ -187,3 +187,45 @@ def test_revoked_key_is_published_and_not_used(ctx, anon, tmp_path):
         other.close()
         with ctx.db.write() as session:
             session.execute(text("DELETE FROM trust_keys WHERE key_id = :k"), {"k": key.key_id})
+
+
+def test_the_wal_stays_bounded_under_sustained_writes(tmp_path):
+    """Issue 10, finding 5: the WAL grew without bound under continuous writes (861 MB in 60 s)."""
+    import os
+    import threading
+
+    from tests.support import OPERATOR, open_test_services
+    from unifiedqr.services import accounts
+
+    url = f"sqlite:///{tmp_path / 'busy.sqlite'}"
+    ctx = open_test_services(url, tmp_path / "s", sqlite_wal_limit_mb=1, sqlite_checkpoint_seconds=0.1)
+    wal = tmp_path / "busy.sqlite-wal"
+    try:
+        platform = ctx.authenticate("Bearer " + accounts.create_platform(ctx, OPERATOR, "P").api_key)
+        stop = threading.Event()
+        written = [0]
+
+        def write() -> None:
+            while not stop.is_set():
+                registry.register(ctx, platform, registry.Registration(**person_body()))
+                written[0] += 1
+
+        threads = [threading.Thread(target=write) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        largest = 0
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            largest = max(largest, os.path.getsize(wal) if wal.exists() else 0)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        # without the bound, every registration leaves ~68 KiB in the WAL for good
+        unbounded = written[0] * 68 * 1024
+        assert unbounded > 64 * 2**20, f"only {written[0]} writes: the load was too light to tell"
+        assert largest < unbounded / 4, f"the WAL reached {largest / 2**20:.1f} MiB after {written[0]} writes"
+        time.sleep(0.5)  # one more checkpoint, no writers: the file is cut back to the limit
+        assert wal.stat().st_size <= 2**20
+    finally:
+        ctx.close()

@@ -50,7 +50,12 @@ class Services:
         if settings.at_rest_key is None or settings.issuing_key_path is None:
             raise ConfigError("UNIFIEDQR_AT_REST_KEY_FILE", "keys are not configured")
         self.settings = settings
-        self.db = store_db.Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        self.db = store_db.Database(
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            wal_limit_bytes=settings.sqlite_wal_limit_mb * 1024 * 1024,
+            checkpoint_seconds=settings.sqlite_checkpoint_seconds,
+        )
         self.vault = Vault(settings.at_rest_key)
         self.passwords = Passwords(
             settings.passwords.time_cost, settings.passwords.memory_kib, settings.passwords.parallelism
