@@ -195,6 +195,7 @@ def test_the_wal_stays_bounded_under_sustained_writes(tmp_path):
     import threading
 
     from tests.support import OPERATOR, open_test_services
+
     from unifiedqr.services import accounts
 
     url = f"sqlite:///{tmp_path / 'busy.sqlite'}"
