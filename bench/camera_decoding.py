@@ -14,7 +14,7 @@ Per option and scenario: the time from navigation start to the first correct tex
 camera start and decoding included; median over page loads), the read rate over ``--frames``
 consecutive decode attempts (each on a new video frame), the decode time per frame, and wrong reads
 (must be zero). Scenarios: ``near`` (the code fills 60 % of a 640x480 frame and drifts a little) and
-``far`` (28 %, more motion, blur and sensor noise: about 2.4 pixels a module).
+``far`` (28 %, more motion, blur and sensor noise: about 2.2 pixels a module).
 
 Loopback only; every browser is headless with host names other than 127.0.0.1 unresolvable.
 ``--quick`` takes well under a minute.
