@@ -47,7 +47,7 @@ def create_app(ctx: Services) -> FastAPI:
         description="One QID and one signed code per person across every app; declarations. "
         "Errors are RFC 9457 problem details.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served by install_offline_docs from vendored assets
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -59,9 +59,32 @@ def create_app(ctx: Services) -> FastAPI:
         limits.update(getattr(module, "BODY_LIMITS", {}))
     for name in PAGE_MODULES:
         app.include_router(importlib.import_module(name).router)
+    install_offline_docs(app)
     problems.install(app)
     app.add_middleware(problems.BodyLimit, default=ctx.settings.max_body_bytes, limits=limits)
     return app
+
+
+def install_offline_docs(app: FastAPI) -> None:
+    """``/api/v1/docs`` with Swagger UI from the package (``web/static/vendor/swagger-ui``), not a
+    CDN, so it works with no internet; mounts the package's static files at ``/static``."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/static", StaticFiles(packages=[("unifiedqr.web", "static")]), name="static")
+    vendor = "/static/vendor/swagger-ui"
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title=f"{app.title}: API docs",
+            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+            swagger_css_url=f"{vendor}/swagger-ui.css",
+            swagger_favicon_url=f"{vendor}/favicon-32x32.png",
+            swagger_ui_parameters=app.swagger_ui_parameters,
+        )
 
 
 def freeze_startup_objects() -> None:
