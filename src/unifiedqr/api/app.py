@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from unifiedqr import __version__
-from unifiedqr.api import problems
+from unifiedqr.api import openapi, problems
 from unifiedqr.config import Settings
 from unifiedqr.services.context import Services
 
@@ -61,6 +61,7 @@ def create_app(ctx: Services) -> FastAPI:
         app.include_router(importlib.import_module(name).router)
     install_offline_docs(app)
     problems.install(app)
+    openapi.install(app)
     app.add_middleware(problems.BodyLimit, default=ctx.settings.max_body_bytes, limits=limits)
     return app
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
 
 from unifiedqr.api.deps import JSONRoute, call, command, mirrors, offload, principal, services
+from unifiedqr.api.openapi import errors
 from unifiedqr.serialize import jsonable
 from unifiedqr.services import accounts
 from unifiedqr.services.auth import Principal
@@ -47,7 +48,9 @@ class ApiKeyIn(BaseModel):
 
 
 @router.post(
-    "/auth/token", summary="Log in with username or phone + password; returns a short-lived bearer token"
+    "/auth/token",
+    summary="Log in with username or phone + password; returns a short-lived bearer token",
+    responses=errors(401, 429, 503),
 )
 async def token(body: LoginIn, ctx: Services = Depends(services)) -> Any:
     return jsonable(await offload(accounts.login, ctx, body.login, body.password))
@@ -64,7 +67,9 @@ async def me(who: Principal = Depends(principal), ctx: Services = Depends(servic
     return jsonable(await call(ctx, accounts.whoami, ctx, who))
 
 
-@router.post("/accounts", status_code=201, summary="Create an account (administrators)")
+@router.post(
+    "/accounts", status_code=201, summary="Create an account (administrators)", responses=errors(409, 503)
+)
 async def create_account(
     body: AccountIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> Any:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from unifiedqr.api.deps import JSONRoute, call, services
+from unifiedqr.api.openapi import errors
 from unifiedqr.api.problems import problem
 from unifiedqr.codes.trust import format_time
 from unifiedqr.services.context import Services
@@ -21,7 +22,9 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Readiness: the database answers and an issuing key is valid now")
+@router.get(
+    "/ready", summary="Readiness: the database answers and an issuing key is valid now", responses=errors(503)
+)
 async def ready(ctx: Services = Depends(services)) -> Any:
     if not await call(ctx, ctx.db.ping):
         return problem(503, "unavailable", "the database does not answer")

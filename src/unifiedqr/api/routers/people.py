@@ -8,6 +8,19 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from unifiedqr.api.deps import JSONRoute, call, command, mirrors, offload, principal, services
+from unifiedqr.api.fields import (
+    BirthDate,
+    DocumentNumber,
+    FullName,
+    Insurance,
+    InsuranceOrEmpty,
+    Nationality,
+    OldDocumentNumber,
+    Phone,
+    PhoneOrEmpty,
+    Qid,
+)
+from unifiedqr.api.openapi import errors
 from unifiedqr.codes.display import masked_variant
 from unifiedqr.codes.payload import parse
 from unifiedqr.serialize import jsonable
@@ -21,32 +34,24 @@ router = APIRouter(tags=["people"], route_class=JSONRoute)
 @mirrors(registry.Registration)
 class RegisterIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-    document_number: StrictStr = Field(min_length=1, max_length=32, examples=["001093029317"])
-    full_name: StrictStr = Field(min_length=1, max_length=200, examples=["Nguyễn Lê Kha Hân"])
-    birth_date: StrictStr = Field(
-        min_length=1, max_length=10, examples=["1987-01-18"], description="YYYY-MM-DD"
-    )
+    document_number: DocumentNumber
+    full_name: FullName
+    birth_date: BirthDate
     gender: Literal["male", "female", "unknown"] | None = None
-    phone: StrictStr | None = Field(default=None, max_length=20)
-    insurance_number: StrictStr | None = Field(default=None, max_length=20)
-    proxy_qid: StrictStr | None = Field(
-        default=None, max_length=18, description="declarer's QID (LoaiDinhDanh 1)"
-    )
-    old_document_number: StrictStr | None = Field(
-        default=None, max_length=9, description="9-digit CMND beside a CCCD"
-    )
-    nationality: StrictStr | None = Field(
-        default=None, max_length=3, description="passports: ISO alpha-3, VNM default"
-    )
+    phone: Phone | None = None
+    insurance_number: Insurance | None = None
+    proxy_qid: Qid | None = Field(default=None, description="declarer's QID (LoaiDinhDanh 1)")
+    old_document_number: OldDocumentNumber | None = None
+    nationality: Nationality | None = Field(default=None, description="passports only; VNM by default")
 
 
 @mirrors(registry.CardRegistration)
 class RegisterFromCardIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
     cccd_qr: StrictStr = Field(min_length=1, max_length=1024, description="the chip ID card's QR text")
-    phone: StrictStr | None = Field(default=None, max_length=20)
-    insurance_number: StrictStr | None = Field(default=None, max_length=20)
-    proxy_qid: StrictStr | None = Field(default=None, max_length=18)
+    phone: Phone | None = None
+    insurance_number: Insurance | None = None
+    proxy_qid: Qid | None = None
 
 
 class IssuedOut(BaseModel):
@@ -58,13 +63,11 @@ class IssuedOut(BaseModel):
 @mirrors(people.Correction)
 class CorrectionIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-    full_name: StrictStr | None = Field(default=None, min_length=1, max_length=200)
-    birth_date: StrictStr | None = Field(default=None, max_length=10)
+    full_name: FullName | None = None
+    birth_date: BirthDate | None = None
     gender: Literal["male", "female", "unknown"] | None = None
-    phone: StrictStr | None = Field(default=None, max_length=20, description="empty string removes it")
-    insurance_number: StrictStr | None = Field(
-        default=None, max_length=20, description="empty string removes it"
-    )
+    phone: PhoneOrEmpty | None = Field(default=None, description="empty string removes it")
+    insurance_number: InsuranceOrEmpty | None = Field(default=None, description="empty string removes it")
 
 
 class PersonOut(BaseModel):
@@ -91,7 +94,7 @@ def _issued(result: registry.Issued, response: Response) -> IssuedOut:
     response_model=IssuedOut,
     status_code=201,
     summary="Register a person (or get the existing QID and code: 200, created false)",
-    responses={200: {"description": "already registered with the same name and birth date"}, 409: {}},
+    responses={200: {"description": "already registered with the same name and birth date"}, **errors(409)},
 )
 async def register_person(
     body: RegisterIn,
@@ -104,7 +107,11 @@ async def register_person(
 
 
 @router.post(
-    "/people/from-cccd", response_model=IssuedOut, status_code=201, summary="Register from a chip ID card QR"
+    "/people/from-cccd",
+    response_model=IssuedOut,
+    status_code=201,
+    summary="Register from a chip ID card QR",
+    responses={200: {"description": "already registered"}, **errors(409)},
 )
 async def register_from_card(
     body: RegisterFromCardIn,

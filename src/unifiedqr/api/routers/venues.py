@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from unifiedqr.api.deps import JSONRoute, call, command, mirrors, offload, principal, services
+from unifiedqr.api.openapi import errors
 from unifiedqr.api.routers.accounts import Password
 from unifiedqr.api.routers.checkins import scan_response
 from unifiedqr.serialize import jsonable
@@ -64,7 +65,12 @@ class ScanIn(BaseModel):
     idempotency_key: StrictStr | None = Field(default=None, max_length=64)
 
 
-@router.post("/venues", status_code=201, summary="Register a venue (venue owners; administrators for anyone)")
+@router.post(
+    "/venues",
+    status_code=201,
+    summary="Register a venue (venue owners; administrators for anyone)",
+    responses=errors(409),
+)
 async def register_venue(
     body: VenueIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> Any:
@@ -83,7 +89,12 @@ async def get_venue(
     return jsonable(await call(ctx, venues.get, ctx, who, venue_id))
 
 
-@router.post("/venues/{venue_id}/entrances", status_code=201, summary="Add an entrance (scanner point)")
+@router.post(
+    "/venues/{venue_id}/entrances",
+    status_code=201,
+    summary="Add an entrance (scanner point)",
+    responses=errors(409),
+)
 async def add_entrance(
     venue_id: str, body: EntranceIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> Any:
@@ -98,7 +109,10 @@ async def list_staff(
 
 
 @router.post(
-    "/venues/{venue_id}/staff", status_code=201, summary="Create a staff account for the venue (owner)"
+    "/venues/{venue_id}/staff",
+    status_code=201,
+    summary="Create a staff account for the venue (owner)",
+    responses=errors(409, 503),
 )
 async def add_staff(
     venue_id: str, body: StaffIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
