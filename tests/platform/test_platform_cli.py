@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from tests.support import create_account
 from unifiedqr.cli import main
 from unifiedqr.codes.trust import TrustList
 from unifiedqr.config import Settings
+from unifiedqr.selfcheck.server import free_port
 from unifiedqr.services import people
 from unifiedqr.services.auth import principal_for
 from unifiedqr.services.context import Services
@@ -122,16 +122,10 @@ def test_demo_seeds_a_platform_where_two_apps_share_one_qid(tmp_path):
     assert again[0] == 1 and "fresh" in again[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_serve_creates_the_schema_and_an_acknowledged_registration_survives_kill_9(tmp_path):
     url = f"sqlite:///{tmp_path / 'served.sqlite'}"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     process = subprocess.Popen(
         [sys.executable, "-m", "unifiedqr.cli", "serve", "--port", str(port), "--database-url", url],

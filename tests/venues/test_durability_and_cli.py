@@ -19,9 +19,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.support import OPERATOR, open_test_services
-from tests.venues.venue_helpers import Server, local_time
+from tests.venues.venue_helpers import local_time
 from unifiedqr.codes.build import build
 from unifiedqr.codes.signing import sign_code
+from unifiedqr.selfcheck.server import ServerProcess as Server
 from unifiedqr.serialize import jsonable
 from unifiedqr.services import venues
 from unifiedqr.services.context import Services

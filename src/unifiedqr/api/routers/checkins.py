@@ -110,6 +110,29 @@ _ITEM = TypeAdapter(BatchScanIn)
 _BATCH = TypeAdapter(BatchIn)
 
 
+def read_upload(raw: bytes) -> scan_batches.BatchUpload:
+    """An upload's body as the command: the envelope checked whole, each item on its own.
+
+    Raises InvalidInput for a body that is not JSON or whose envelope is wrong; a bad item becomes an
+    ``InvalidItem`` (reported in its own result). Fuzzed by the self-check.
+    """
+    try:
+        envelope = _BATCH.validate_python(parse_json(raw))
+    except json.JSONDecodeError:
+        raise InvalidInput("body", "is not valid JSON") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = location(tuple(first.get("loc", ())))
+        raise InvalidInput(where, str(first.get("msg", "is invalid"))) from None
+    return scan_batches.BatchUpload(
+        envelope.venue_id,
+        envelope.device_id,
+        [_item(i, item) for i, item in enumerate(envelope.scans)],
+        envelope.entrance_id,
+        envelope.sent_at,
+    )
+
+
 def _item(index: int, raw: Any) -> scan_batches.BatchScan | scan_batches.InvalidItem:
     try:
         return command(scan_batches.BatchScan, _ITEM.validate_python(raw))
@@ -135,22 +158,7 @@ def _item(index: int, raw: Any) -> scan_batches.BatchScan | scan_batches.Invalid
 async def scan_batch(
     request: Request, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> Response:
-    try:
-        envelope = _BATCH.validate_python(parse_json(await request.body()))
-    except json.JSONDecodeError:
-        raise InvalidInput("body", "is not valid JSON") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidInput(
-            location(tuple(first.get("loc", ()))), str(first.get("msg", "is invalid"))
-        ) from None
-    upload = scan_batches.BatchUpload(
-        envelope.venue_id,
-        envelope.device_id,
-        [_item(i, raw) for i, raw in enumerate(envelope.scans)],
-        envelope.entrance_id,
-        envelope.sent_at,
-    )
+    upload = read_upload(await request.body())
     result = await call(ctx, scan_batches.ingest_batch, ctx, who, upload)
     body = jsonable(result)
     body["results"] = [
