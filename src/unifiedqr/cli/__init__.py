@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "demo": "unifiedqr.cli.demo:demo_cmd",
     "venue": "unifiedqr.cli.venues:venue_group",
     "checkin": "unifiedqr.cli.venues:checkin_cmd",
+    "conformance": "unifiedqr.cli.conformance:conformance_group",
 }
 
 

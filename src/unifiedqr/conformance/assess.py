@@ -151,7 +151,16 @@ def assess(
         screen = evidence.screens.get(name)
         if screen is None:
             continue
-        outcome = analyse_screen(screen, trust, at, ocr)
+        try:
+            outcome = analyse_screen(screen, trust, at, ocr)
+        except Exception as exc:  # noqa: BLE001 - one broken screen must not lose the other findings
+            outcome = ScreenOutcome(
+                ScreenReport(name, screen.file, screen.sha256, *screen.size),
+                [finding(Code.CHECKER_INTERNAL_ERROR,
+                         f"the checker failed on this screen ({type(exc).__name__}: {exc}); please report it",
+                         name)],
+                None,
+            )
         reports.append(outcome.report)
         findings += outcome.findings
         if outcome.code is not None:

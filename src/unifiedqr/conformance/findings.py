@@ -85,6 +85,8 @@ class Code(enum.Enum):
     LIVE_PASSED = "LIVE_PASSED"
     LIVE_CHECKINS_NOT_RUN = "LIVE_CHECKINS_NOT_RUN"
     REGISTRY_QID_UNKNOWN = "REGISTRY_QID_UNKNOWN"
+    # -- the checker itself -------------------------------------------------------------------------
+    CHECKER_INTERNAL_ERROR = "CHECKER_INTERNAL_ERROR"
 
 
 _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -145,6 +147,7 @@ SEVERITY: Final[Mapping[Code, Severity]] = {
     Code.LIVE_PASSED: _I,
     Code.LIVE_CHECKINS_NOT_RUN: _I,
     Code.REGISTRY_QID_UNKNOWN: _W,
+    Code.CHECKER_INTERNAL_ERROR: _E,
 }
 
 #: JSON-safe values a finding may carry beside its code and message.
