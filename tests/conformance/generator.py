@@ -119,6 +119,7 @@ class ScreenSpec:
     ink: tuple[int, int, int] = (0, 0, 0)
     paper: tuple[int, int, int] = (255, 255, 255)
     code_dp: int = 230
+    second_code: str | None = None  # another code drawn small below the card (a second symbol)
 
 
 def shown_fields(person: Person, full: bool) -> dict[str, str]:
@@ -227,6 +228,9 @@ def render_screen(spec: ScreenSpec) -> Image.Image:
     draw.rounded_rectangle(track, radius=dp(11), fill=style.accent if knob_on else (120, 124, 130))
     cx = track[2] - dp(11) if knob_on else track[0] + dp(11)
     draw.ellipse((cx - dp(9), y, cx + dp(9), y + dp(18)), fill=(255, 255, 255))
+    if spec.second_code is not None:
+        small = Image.fromarray(to_gray(np.pad(encode(spec.second_code).modules, 4), max(2, dp(2))))
+        image.paste(small.convert("RGB"), (width - small.width - dp(30), height - dp(90) - small.height - dp(10)))
     # bottom navigation
     nav_top = height - dp(64)
     draw.rectangle((0, nav_top, width, height), fill=surface)
@@ -250,8 +254,14 @@ def write_folder(
     full: ScreenSpec | bytes | None,
     app: str | None = None,
     extra: dict[str, bytes] | None = None,
+    *,
+    jpeg_quality: int | None = None,
+    width: int | None = None,
 ) -> Path:
-    """An evidence folder; a screen given as bytes is written as is (not an image, a huge header...)."""
+    """An evidence folder; a screen given as bytes is written as is (not an image, a huge header...).
+
+    ``jpeg_quality`` saves the screens as JPEG (still named ``.png``, as a careless export would);
+    ``width`` resizes them first (a downscaled screenshot)."""
     root.mkdir(parents=True, exist_ok=True)
     for name, spec in (("default", default), ("full", full)):
         if spec is None:
@@ -259,8 +269,14 @@ def write_folder(
         target = root / f"{name}.png"
         if isinstance(spec, bytes):
             target.write_bytes(spec)
+            continue
+        image = render_screen(spec)
+        if width is not None:
+            image = image.resize((width, round(image.height * width / image.width)), Image.Resampling.BILINEAR)
+        if jpeg_quality is not None:
+            image.save(target, "JPEG", quality=jpeg_quality)
         else:
-            render_screen(spec).save(target, "PNG", compress_level=1)
+            image.save(target, "PNG", compress_level=1)
     if app is not None:
         (root / "app.json").write_text(app, encoding="utf-8")
     for file_name, data in (extra or {}).items():

@@ -29,16 +29,6 @@ def _time(value: str | None) -> dt.datetime:
         raise click.BadParameter(exc.reason, param_hint="--at") from None
 
 
-def _trust(path: Path) -> tuple[TrustList | None, str | None]:
-    """The trust list, or why it cannot be used (a finding, not a crash: the evidence is still checked)."""
-    try:
-        return TrustList.from_bytes(read_json_file(path, "--trust")), None
-    except InvalidInput as exc:
-        return None, str(exc)
-    except OSError as exc:
-        return None, f"{path}: {exc.strerror or exc}"
-
-
 at_option = click.option("--at", "at_text", metavar="TIME", help="Judge as of this RFC 3339 time (default: now).")
 
 
@@ -63,12 +53,11 @@ def check_cmd(
 ) -> None:
     """Assess the evidence FOLDER (default.png, full.png, app.json[, account.json])."""
     from unifiedqr.conformance import check_folder
-    from unifiedqr.conformance.findings import Code, finding
+    from unifiedqr.conformance.evidence import load_trust
 
     at = _time(at_text)
-    trust, problem = _trust(trust_path)
-    extra = [finding(Code.TRUST_LIST_INVALID, f"the trust list cannot be used: {problem}", file=str(trust_path))] if problem else []
-    assessment, evidence = check_folder(folder, trust, at, live=not no_live, extra_findings=extra)
+    trust, problem = load_trust(trust_path)
+    assessment, evidence = check_folder(folder, trust, at, live=not no_live, extra_findings=[problem] if problem else [])
     if as_json:
         emit_json(assessment.findings_document())
     else:

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
 from PIL import Image
 
 from unifiedqr import __version__
@@ -20,7 +21,19 @@ from unifiedqr.conformance.assessment import Assessment, FieldResult, LiveCall, 
 from unifiedqr.conformance.display import DisplayReading, read_display
 from unifiedqr.conformance.evidence import Evidence, Screen
 from unifiedqr.conformance.findings import Code, Finding, finding
-from unifiedqr.conformance.ocr import Box, Line, OcrEngine, OcrFailed, read_variant, variants_for
+from unifiedqr.conformance.glyphs import masked_numbers
+from unifiedqr.conformance.ocr import (
+    Box,
+    Line,
+    OcrEngine,
+    OcrFailed,
+    Word,
+    blanked,
+    read_crop,
+    read_variant,
+    variants_for,
+)
+from unifiedqr.conformance.reading import labelled
 from unifiedqr.conformance.symbol import Gray, SymbolReading, find_symbols, gray_of, measure
 
 #: ``live(account, trust, at, qids) -> (calls, findings)``; see :mod:`unifiedqr.conformance.live`.
@@ -46,19 +59,51 @@ def _blank_boxes(symbols: Sequence[SymbolReading], image: Image.Image) -> list[B
     return boxes
 
 
+def _masked_number_lines(
+    engine: OcrEngine, image: Image.Image, blank: Sequence[Box], lines: Sequence[Line]
+) -> list[Line]:
+    """Masked numbers found by glyph shape (:mod:`glyphs`) in the rows of the text read so far and
+    below document labels (a stacked layout's value); only their visible part goes to the OCR."""
+    bands = []
+    for line in lines:
+        top, bottom = line.box[1], line.box[3]
+        height = max(bottom - top, 1)
+        bands.append((top - height // 3, bottom + height // 3))
+        if labelled(line, lines, "document"):
+            bands.append((bottom, bottom + round(height * 2.5)))
+    gray_image = blanked(image, blank)
+    gray = np.asarray(gray_image)
+    out = []
+    for number in masked_numbers(gray, sorted(set(bands))):
+        visible = "".join(ch for ch in read_crop(engine, gray_image, number.visible) if ch.isalnum())
+        if visible:
+            word = Word("*" * number.mask + visible, number.word, 0.0)
+            out.append(Line((word,), "glyphs"))
+    return out
+
+
 def read_text(
     engine: OcrEngine, image: Image.Image, code: PersonalCode, blank: Sequence[Box], gray: Gray
 ) -> tuple[DisplayReading, list[Line], list[str]]:
-    """OCR in the variants of :func:`variants_for` until every field matches; readings merged."""
+    """OCR in the variants of :func:`variants_for` until every field matches; readings merged. When
+    the document number is still not found after a variant, masked numbers are looked for by shape."""
     reading: DisplayReading | None = None
     lines: list[Line] = []
     used: list[str] = []
+    glyphs_done = False
     for variant in variants_for(image):
         found = read_variant(engine, image, variant, blank)
         current = read_display(found, code, gray)
         reading = current if reading is None else reading.merged(current)
         lines += found
         used.append(variant.name)
+        if reading.document.status != "match" and not glyphs_done:
+            glyphs_done = True
+            extra = _masked_number_lines(engine, image, blank, lines)
+            if extra:
+                reading = reading.merged(read_display(extra, code, gray))
+                lines += extra
+                used.append("glyphs")
         if reading.complete:
             break
     assert reading is not None

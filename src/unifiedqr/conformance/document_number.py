@@ -27,16 +27,19 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from unifiedqr.conformance.glyphs import SHORT_GLYPH, glyph_heights
 from unifiedqr.conformance.ocr import Box, Line, Word
-from unifiedqr.conformance.reading import Candidate, Expected, FieldReading, hamming_ok, is_mask, labelled
+from unifiedqr.conformance.reading import Candidate, Expected, FieldReading, close, is_mask, labelled
 
 Gray = npt.NDArray[np.uint8]
 
 #: OCR look-alikes of digits inside a number.
 _LOOKALIKES: Final = str.maketrans({"O": "0", "o": "0", "Q": "0", "I": "1", "l": "1", "|": "1", "!": "1"})
-#: A mask glyph's ink is shorter than this share of the digits' height.
-SHORT_GLYPH: Final = 0.8
-_ID_LENGTHS: Final = (9, 12)
+#: ID numbers are 9 or 12 characters (passports 6-9); one OCR slip either way is still one.
+_ID_LENGTHS: Final = (8, 9, 10, 11, 12, 13)
+_PHONE: Final = re.compile(r"0[0-9]{9}")
+#: Characters a document number token may hold: letters and digits, and mask glyphs in front.
+_ID_SHAPED: Final = re.compile(r"[^\s/.:-]*[0-9A-Za-z|!]")
 
 
 @dataclass(frozen=True)
@@ -70,48 +73,6 @@ def tokens(line: Line) -> Iterable[Token]:
             yield Token(text, box, False)
 
 
-def glyph_heights(gray: Gray, box: Box, visible: int) -> list[float] | None:
-    """Heights (relative to the visible characters') of the glyphs before the last ``visible`` glyphs
-    of a word, nearest first, up to a word gap. None when the word cannot be cut into glyphs."""
-    left, top, right, bottom = box
-    height, width = gray.shape
-    pad = max(2, (bottom - top) // 6)
-    crop = gray[max(top - pad, 0) : min(bottom + pad, height), max(left - 1, 0) : min(right + 2, width)]
-    if crop.size == 0 or crop.shape[1] < 4 or crop.shape[0] < 4:
-        return None
-    values = crop.astype(np.float64)
-    border = np.concatenate((values[0], values[-1], values[:, 0], values[:, -1]))
-    background = float(np.median(border))
-    spread = float(np.max(np.abs(values - background)))
-    if spread < 30:
-        return None
-    ink = np.abs(values - background) > spread * 0.45
-    columns = ink.any(axis=0)
-    runs: list[tuple[int, int, int]] = []  # start, end, ink height
-    start = None
-    for x, on in enumerate([*columns.tolist(), False]):
-        if on and start is None:
-            start = x
-        elif not on and start is not None:
-            rows = np.flatnonzero(ink[:, start:x].any(axis=1))
-            runs.append((start, x, int(rows[-1] - rows[0] + 1)))
-            start = None
-    if len(runs) <= visible:
-        return None
-    digits = runs[-visible:]
-    digit_height = float(np.median([h for _, _, h in digits]))
-    gaps = [b[0] - a[1] for a, b in zip(digits, digits[1:], strict=False)] or [1]
-    word_gap = max(3 * float(np.median(gaps)), digit_height * 0.5)
-    out: list[float] = []
-    edge = digits[0][0]
-    for run_start, run_end, ink_height in reversed(runs[:-visible]):
-        if edge - run_end > word_gap:
-            break
-        out.append(ink_height / digit_height)
-        edge = run_start
-    return out
-
-
 def _prefix_form(
     prefix: str, heights: list[float] | None, expected: Expected
 ) -> tuple[str, int | None] | None:
@@ -126,7 +87,7 @@ def _prefix_form(
         return ("masked-more", None) if len(expected.visible_suffix) >= 6 else None
     if mapped.isdigit():
         if hidden is not None:
-            if len(mapped) == len(hidden) and hamming_ok(mapped, hidden):
+            if close(mapped, hidden):
                 return ("full", None)
             if len(mapped) < len(hidden) and hidden.endswith(mapped):
                 return ("partly-masked", None)
@@ -147,30 +108,42 @@ def _prefix_form(
 def judge(token: Token, expected: Expected, gray: Gray | None) -> tuple[str, str, int | None] | None:
     """(status, form, mask glyphs) of one token, or None when it is not a document number."""
     numeric = expected.document.lstrip("*").isdigit()
-    text = token.text.upper() if not numeric else token.text
+    text = token.text if numeric else token.text.upper()
     suffix = expected.visible_suffix
-    if len(text) > 20 or text == expected.qid:
+    if len(text) > 20 or not _ID_SHAPED.fullmatch(text):
         return None
-    end = text[-len(suffix) :].translate(_LOOKALIKES) if numeric else text[-len(suffix) :]
-    if len(text) >= len(suffix) and hamming_ok(end, suffix):
-        prefix = text[: len(text) - len(suffix)]
+    mapped = text.translate(_LOOKALIKES) if numeric else text
+    if mapped == expected.qid:
+        return None
+    if mapped.isalnum() and not expected.document_masked and close(mapped, expected.document):
+        return ("match", "full", None)
+    for cut in (len(suffix), len(suffix) + 1, len(suffix) - 1):
+        if cut < 2 or len(text) < cut or not close(mapped[-cut:], suffix):
+            continue
+        prefix = text[: len(text) - cut]
         heights = None
         if token.whole_word and gray is not None and prefix:
-            heights = glyph_heights(gray, token.box, len(suffix))
+            heights = glyph_heights(gray, token.box, cut)
         form = _prefix_form(prefix, heights, expected)
         if form is not None:
             return ("match", form[0], form[1])
-    # someone else's number: an ID-shaped token (digits, maybe masked in front)
-    body = re.sub(r"[^0-9A-Za-z*#+•·xX]", "", text)
-    digits = re.search(r"[0-9]+$", body.translate(_LOOKALIKES))
-    if digits and len(body) in _ID_LENGTHS and len(digits.group(0)) >= 3:
-        head = body[: len(body) - len(digits.group(0))]
-        if head and is_mask(head) and suffix.endswith(digits.group(0)):
-            return ("match", "masked-more", None)  # hides more than the spec: this person's digits
-        if not head:
-            return ("other", "full", None)
-        if is_mask(head):
-            return ("other", "masked", None)
+    return _other(text, mapped, suffix)
+
+
+def _other(text: str, mapped: str, suffix: str) -> tuple[str, str, int | None] | None:
+    """Someone else's number: ID-shaped (8-13 characters, not a 10-digit phone), maybe masked in front."""
+    digits = re.search(r"[0-9]+$", mapped)
+    if not digits or len(digits.group(0)) < 3 or len(text) not in _ID_LENGTHS:
+        return None
+    head = text[: len(text) - len(digits.group(0))]
+    if head and is_mask(head) and suffix.endswith(digits.group(0)):
+        return ("match", "masked-more", None)  # hides more than the spec: still this person's digits
+    if not head:
+        if _PHONE.fullmatch(mapped):
+            return None
+        return ("other", "full", None)
+    if is_mask(head):
+        return ("other", "masked", None)
     return None
 
 

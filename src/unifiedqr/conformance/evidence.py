@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import struct
 import warnings
 from collections.abc import Mapping
@@ -25,7 +26,9 @@ from urllib.parse import urlsplit
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from unifiedqr.codes.trust import MAX_TRUST_LIST_BYTES, TrustList
 from unifiedqr.conformance.findings import Code, Finding, finding
+from unifiedqr.errors import InvalidInput
 
 SCREENS: Final = ("default", "full")
 #: The contract names ``<screen>.png``; the same screen saved as JPEG or WebP is accepted too.
@@ -185,8 +188,9 @@ def decode_screen(data: bytes, name: str, file: str) -> Screen | Finding:
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=FORMATS)
-        except Image.DecompressionBombError:
-            return _too_large(name, file, None)
+        except Image.DecompressionBombError as exc:  # Pillow's own cap, far above ours: say how many
+            counted = re.search(r"\(([0-9]+) pixels\)", str(exc))
+            return _too_large(name, file, None, int(counted[1]) if counted else None)
         except UnidentifiedImageError:
             return finding(
                 Code.EVIDENCE_NOT_AN_IMAGE, f"{file} is not a PNG, JPEG or WebP image", name, file=file
@@ -217,8 +221,8 @@ def decode_screen(data: bytes, name: str, file: str) -> Screen | Finding:
     return Screen(name, file, rgb, hashlib.sha256(data).hexdigest(), str(image.format))
 
 
-def _too_large(name: str, file: str, size: tuple[int, int] | None) -> Finding:
-    shown = f"{size[0]}×{size[1]} pixels" if size else "too many pixels"
+def _too_large(name: str, file: str, size: tuple[int, int] | None, pixels: int | None = None) -> Finding:
+    shown = f"{size[0]}×{size[1]} pixels" if size else f"{pixels:,} pixels" if pixels else "too many pixels"
     return finding(
         Code.EVIDENCE_IMAGE_TOO_LARGE,
         f"{file} is {shown}, more than the limit of {MAX_IMAGE_PIXELS:,} pixels for a screenshot",
@@ -301,3 +305,21 @@ def load_account(path: Path) -> tuple[Account | None, Finding | None]:
         return None, finding(Code.EVIDENCE_ACCOUNT_INVALID, "; ".join(reasons), file="account.json")
     assert base_url is not None and isinstance(api_key, str)
     return Account(base_url.rstrip("/"), api_key.strip(), venue_code or None), None
+
+
+def load_trust(path: str | Path) -> tuple[TrustList | None, Finding | None]:
+    """The assessor's trust list, or the finding that says why it cannot be used (the evidence is still
+    checked; only the signatures cannot be)."""
+    where = Path(path)
+    try:
+        raw = _read_limited(where, MAX_TRUST_LIST_BYTES)
+        if raw is None:
+            raise InvalidInput("trust list", f"is larger than {MAX_TRUST_LIST_BYTES} bytes")
+        return TrustList.from_bytes(raw), None
+    except (InvalidInput, OSError) as exc:
+        reason = f"{exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
+        return None, finding(
+            Code.TRUST_LIST_INVALID,
+            f"the trust list {where} cannot be used ({reason}): signatures were not checked",
+            file=str(where),
+        )
