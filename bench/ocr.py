@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
-from support.common import report, row  # noqa: E402
-
 from tests.conformance.generator import PEOPLE, Style, World, render_screen, spec_for  # noqa: E402
+
+from support.common import report, row  # noqa: E402
 from unifiedqr.codes.payload import format_code, mask_birth_date, mask_document  # noqa: E402
 from unifiedqr.conformance.assess import _blank_boxes, read_text  # noqa: E402
 from unifiedqr.conformance.display import read_display  # noqa: E402
@@ -44,7 +44,10 @@ def screens(count: int) -> list[dict[str, Any]]:
     styles = [
         Style(theme, phone, layout, case)
         for theme, phone, layout, case in itertools.product(
-            ("light", "dark"), ("small", "large", "iphone"), ("inline", "stacked", "columns"), ("title", "upper")
+            ("light", "dark"),
+            ("small", "large", "iphone"),
+            ("inline", "stacked", "columns"),
+            ("title", "upper"),
         )
     ]
     out = []
@@ -64,8 +67,17 @@ def screens(count: int) -> list[dict[str, Any]]:
         elif damage == "downscaled":
             image = image.resize((image.width * 2 // 3, image.height * 2 // 3), Image.Resampling.BILINEAR)
         other = world.signed(PEOPLE[(index + 3) % len(PEOPLE)].code())
-        out.append({"person": person, "full": full, "style": style, "code": code, "image": image,
-                    "damage": damage, "other": other})
+        out.append(
+            {
+                "person": person,
+                "full": full,
+                "style": style,
+                "code": code,
+                "image": image,
+                "damage": damage,
+                "other": other,
+            }
+        )
     return out
 
 
@@ -128,8 +140,11 @@ def main() -> None:
         wrong = read_display(lines, sample["other"], gray)
         add("reject.name", wrong.name.status != "match")
         add("reject.document", wrong.document.status != "match")
-        add("reject.birth_date", wrong.birth_date.status != "match" or
-            sample["other"].birth_date[:4] == person.birth.isoformat()[:4])
+        add(
+            "reject.birth_date",
+            wrong.birth_date.status != "match"
+            or sample["other"].birth_date[:4] == person.birth.isoformat()[:4],
+        )
     n = len(samples)
     folded = [letters_only(p.name) for p in PEOPLE]
     apart = min(edit_distance(a, b) for a, b in itertools.combinations(folded, 2))
@@ -144,8 +159,14 @@ def main() -> None:
         row("checker.name_matched", 100 * totals["checker.name"] / n, "%"),
         row("checker.document_matched", 100 * totals["checker.document"] / n, "%"),
         row("checker.birth_date_matched", 100 * totals["checker.birth_date"] / n, "%"),
-        row("checker.mask_glyphs_counted_right", 100 * totals.get("checker.mask_glyphs_right", 0) / masked_n, "%"),
-        row("checker.name_max_edit_distance_when_matched", totals.get("checker.name_max_distance", 0), "edits"),
+        row(
+            "checker.mask_glyphs_counted_right",
+            100 * totals.get("checker.mask_glyphs_right", 0) / masked_n,
+            "%",
+        ),
+        row(
+            "checker.name_max_edit_distance_when_matched", totals.get("checker.name_max_distance", 0), "edits"
+        ),
         row("names.least_distance_between_people", apart, "edits"),
         row("names.least_margin_over_tolerance", slack, "edits"),
         row("checker.variants_per_screen", totals["checker.variants"] / n, "variants"),
@@ -154,7 +175,7 @@ def main() -> None:
         row("reject.other_person_document", 100 * totals["reject.document"] / n, "%"),
         row("reject.other_person_birth_date", 100 * totals["reject.birth_date"] / n, "%"),
     ]
-    report("ocr_quick" if args.quick else "ocr", rows)
+    report("ocr", rows)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ from .generator import NOW, World
 
 OCR_MISSING = unavailable_reason()
 needs_ocr = pytest.mark.skipif(
-    OCR_MISSING is not None, reason=f"Tesseract with Vietnamese is needed for the display checks: {OCR_MISSING}"
+    OCR_MISSING is not None,
+    reason=f"Tesseract with Vietnamese is needed for the display checks: {OCR_MISSING}",
 )
 
 

@@ -47,8 +47,15 @@ class Case:
 
 
 _WARNINGS = {
-    "QR_MULTIPLE", "QUALITY_NOT_MEASURED", "QUALITY_MODULE_SMALL", "QUALITY_CONTRAST_MARGINAL", "QUALITY_INVERTED",
-    "DISPLAY_DOCUMENT_MASK_FORM", "DISPLAY_BIRTH_DATE_MASK_FORM", "DISPLAY_BIRTH_DATE_FORMAT", "REGISTRY_QID_UNKNOWN",
+    "QR_MULTIPLE",
+    "QUALITY_NOT_MEASURED",
+    "QUALITY_MODULE_SMALL",
+    "QUALITY_CONTRAST_MARGINAL",
+    "QUALITY_INVERTED",
+    "DISPLAY_DOCUMENT_MASK_FORM",
+    "DISPLAY_BIRTH_DATE_MASK_FORM",
+    "DISPLAY_BIRTH_DATE_FORMAT",
+    "REGISTRY_QID_UNKNOWN",
 }
 
 
@@ -143,7 +150,9 @@ def _venue(world: World) -> str:
 
 
 def _not_personal(root: Path, world: World) -> Built:
-    specs = [replace(spec_for(world.signed(P0.code()), P0, m), code_text=_venue(world)) for m in (False, True)]
+    specs = [
+        replace(spec_for(world.signed(P0.code()), P0, m), code_text=_venue(world)) for m in (False, True)
+    ]
     return Built(write_folder(root, specs[0], specs[1], app_json()), world.trust())
 
 
@@ -167,76 +176,160 @@ def _masked_doc(text: str) -> dict[str, object]:
 CASES: tuple[Case, ...] = (
     # -- conforming apps: light and dark, three phone sizes, three layouts, full and safe codes -----------
     Case("ok-light-small-full-code", _pair(0)),
-    Case("ok-dark-large-safe-code", _pair(1, code=_safe(1), style=Style("dark", "large", "stacked", "upper"))),
+    Case(
+        "ok-dark-large-safe-code", _pair(1, code=_safe(1), style=Style("dark", "large", "stacked", "upper"))
+    ),
     Case("ok-light-iphone-safe-code", _pair(2, code=_safe(2), style=Style("light", "iphone", "columns"))),
     Case("ok-dark-small-columns-full-code", _pair(3, style=Style("dark", "small", "columns", "upper"))),
     Case("ok-cmnd-9-digits", _pair(4, style=Style("light", "large", "inline"))),
     Case("ok-dark-iphone-safe-code", _pair(5, code=_safe(5), style=Style("dark", "iphone", "inline"))),
-    Case("ok-light-small-stacked-safe-code", _pair(6, code=_safe(6), style=Style("light", "small", "stacked"))),
-    Case("ok-blue-app-other-label",
-         _pair(7, style=Style("light", "large", "columns", accent=(29, 78, 216), doc_label="CCCD/CMND"))),
+    Case(
+        "ok-light-small-stacked-safe-code", _pair(6, code=_safe(6), style=Style("light", "small", "stacked"))
+    ),
+    Case(
+        "ok-blue-app-other-label",
+        _pair(7, style=Style("light", "large", "columns", accent=(29, 78, 216), doc_label="CCCD/CMND")),
+    ),
     Case("ok-jpeg-screenshots", _pair(1, style=Style("light", "large", "inline"), jpeg_quality=88)),
-    Case("ok-downscaled-screenshots", _pair(2, code=_safe(2), style=Style("light", "iphone", "inline"), width=780)),
+    Case(
+        "ok-downscaled-screenshots",
+        _pair(2, code=_safe(2), style=Style("light", "iphone", "inline"), width=780),
+    ),
     # -- display -------------------------------------------------------------------------------------------
-    Case("default-shows-everything", _pair(default={"document": P0.document, "birth": P0.birth.isoformat()}),
-         frozenset(E("DISPLAY_DOCUMENT_NOT_MASKED", D) | E("DISPLAY_BIRTH_DATE_NOT_MASKED", D))),
-    Case("default-shows-more-digits", _pair(default=_masked_doc("****93029317")),
-         frozenset(E("DISPLAY_DOCUMENT_NOT_MASKED", D))),
-    Case("default-four-mask-characters", _pair(default=_masked_doc("****029317")),
-         frozenset(E("DISPLAY_DOCUMENT_MASK_FORM", D))),
-    Case("default-date-masked-other-form", _pair(default={"birth": "**/**/1987"}),
-         frozenset(E("DISPLAY_BIRTH_DATE_MASK_FORM", D))),
-    Case("full-mode-still-masked", _pair(full={"document": "******029317", "birth": "1987-**-**"}),
-         frozenset(E("DISPLAY_DOCUMENT_MASKED_IN_FULL", F) | E("DISPLAY_BIRTH_DATE_MASKED_IN_FULL", F))),
-    Case("full-mode-date-dd-mm-yyyy", _pair(full={"birth": "18/01/1987"}),
-         frozenset(E("DISPLAY_BIRTH_DATE_FORMAT", F))),
-    Case("fields-disagree-with-code", _pair(default={"birth": "1988-**-**"}, full={"birth": "1988-01-18"}),
-         frozenset(E("DISPLAY_BIRTH_DATE_MISMATCH", D, F))),
+    Case(
+        "default-shows-everything",
+        _pair(default={"document": P0.document, "birth": P0.birth.isoformat()}),
+        frozenset(E("DISPLAY_DOCUMENT_NOT_MASKED", D) | E("DISPLAY_BIRTH_DATE_NOT_MASKED", D)),
+    ),
+    Case(
+        "default-shows-more-digits",
+        _pair(default=_masked_doc("****93029317")),
+        frozenset(E("DISPLAY_DOCUMENT_NOT_MASKED", D)),
+    ),
+    Case(
+        "default-four-mask-characters",
+        _pair(default=_masked_doc("****029317")),
+        frozenset(E("DISPLAY_DOCUMENT_MASK_FORM", D)),
+    ),
+    Case(
+        "default-date-masked-other-form",
+        _pair(default={"birth": "**/**/1987"}),
+        frozenset(E("DISPLAY_BIRTH_DATE_MASK_FORM", D)),
+    ),
+    Case(
+        "full-mode-still-masked",
+        _pair(full={"document": "******029317", "birth": "1987-**-**"}),
+        frozenset(E("DISPLAY_DOCUMENT_MASKED_IN_FULL", F) | E("DISPLAY_BIRTH_DATE_MASKED_IN_FULL", F)),
+    ),
+    Case(
+        "full-mode-date-dd-mm-yyyy",
+        _pair(full={"birth": "18/01/1987"}),
+        frozenset(E("DISPLAY_BIRTH_DATE_FORMAT", F)),
+    ),
+    Case(
+        "fields-disagree-with-code",
+        _pair(default={"birth": "1988-**-**"}, full={"birth": "1988-01-18"}),
+        frozenset(E("DISPLAY_BIRTH_DATE_MISMATCH", D, F)),
+    ),
     Case("birth-date-missing", _pair(both={"birth": None}), frozenset(E("DISPLAY_BIRTH_DATE_MISSING", D, F))),
     Case("name-missing", _pair(default={"name": None}), frozenset(E("DISPLAY_NAME_MISSING", D))),
-    Case("someone-elses-code", _pair(code=_other_person),
-         frozenset(E("DISPLAY_NAME_MISMATCH", D, F) | E("DISPLAY_DOCUMENT_MISMATCH", D, F)
-                   | E("DISPLAY_BIRTH_DATE_MISMATCH", D, F))),
+    Case(
+        "someone-elses-code",
+        _pair(code=_other_person),
+        frozenset(
+            E("DISPLAY_NAME_MISMATCH", D, F)
+            | E("DISPLAY_DOCUMENT_MISMATCH", D, F)
+            | E("DISPLAY_BIRTH_DATE_MISMATCH", D, F)
+        ),
+    ),
     Case("screens-of-two-people", _different_people, frozenset(E("SCREENS_DIFFERENT_PERSON"))),
     # -- symbol quality --------------------------------------------------------------------------------------
-    Case("tiny-quiet-zone-on-colour", _pair(both={"quiet_modules": 1, "plate": (22, 128, 74)}),
-         frozenset(E("QUALITY_QUIET_ZONE", D, F))),
+    Case(
+        "tiny-quiet-zone-on-colour",
+        _pair(both={"quiet_modules": 1, "plate": (22, 128, 74)}),
+        frozenset(E("QUALITY_QUIET_ZONE", D, F)),
+    ),
     Case("error-correction-L", _pair(both={"ec_level": "L"}), frozenset(E("QUALITY_EC_LOW", D, F))),
     Case("low-contrast", _pair(both={"ink": (178, 178, 178)}), frozenset(E("QUALITY_LOW_CONTRAST", D, F))),
-    Case("marginal-contrast", _pair(both={"ink": (60, 150, 90)}), frozenset(E("QUALITY_CONTRAST_MARGINAL", D, F))),
-    Case("inverted-code", _pair(style=Style("dark", "large"), both={"ink": (240, 240, 240), "paper": (18, 18, 20)}),
-         frozenset(E("QUALITY_INVERTED", D, F))),
+    Case(
+        "marginal-contrast",
+        _pair(both={"ink": (60, 150, 90)}),
+        frozenset(E("QUALITY_CONTRAST_MARGINAL", D, F)),
+    ),
+    Case(
+        "inverted-code",
+        _pair(style=Style("dark", "large"), both={"ink": (240, 240, 240), "paper": (18, 18, 20)}),
+        frozenset(E("QUALITY_INVERTED", D, F)),
+    ),
     Case("small-modules", _pair(both={"code_dp": 95}), frozenset(E("QUALITY_MODULE_SMALL", D, F))),
-    Case("two-codes-on-screen", _pair(both={"second_code": "https://example.com/promo"}),
-         frozenset(E("QR_MULTIPLE", D, F))),
+    Case(
+        "two-codes-on-screen",
+        _pair(both={"second_code": "https://example.com/promo"}),
+        frozenset(E("QR_MULTIPLE", D, F)),
+    ),
     # -- the code and its signature --------------------------------------------------------------------------
     Case("unsigned-code", _pair(code=lambda w: P0.code()), frozenset(E("SIGNATURE_UNSIGNED", D, F))),
-    Case("self-signed-code", _pair(code=lambda w: w.signed(P0.code(), w.rogue)),
-         frozenset(E("SIGNATURE_UNKNOWN_KEY", D, F))),
-    Case("forged-code", _pair(code=_forged, full={"birth": "1987-01-19"}), frozenset(E("SIGNATURE_INVALID", D, F))),
+    Case(
+        "self-signed-code",
+        _pair(code=lambda w: w.signed(P0.code(), w.rogue)),
+        frozenset(E("SIGNATURE_UNKNOWN_KEY", D, F)),
+    ),
+    Case(
+        "forged-code",
+        _pair(code=_forged, full={"birth": "1987-01-19"}),
+        frozenset(E("SIGNATURE_INVALID", D, F)),
+    ),
     Case("revoked-code", _pair(trust=_revoked), frozenset(E("SIGNATURE_CODE_REVOKED", D, F))),
-    Case("payload-not-v1-1", _pair(code=_lowercase_name),
-         frozenset(E("PAYLOAD_INVALID", D, F) | E("SIGNATURE_UNSIGNED", D, F))),
-    Case("safe-code-half-masked", _pair(code=_unsafe_safe_code), frozenset(E("PAYLOAD_SAFE_CODE_INCOMPLETE", D, F))),
+    Case(
+        "payload-not-v1-1",
+        _pair(code=_lowercase_name),
+        frozenset(E("PAYLOAD_INVALID", D, F) | E("SIGNATURE_UNSIGNED", D, F)),
+    ),
+    Case(
+        "safe-code-half-masked",
+        _pair(code=_unsafe_safe_code),
+        frozenset(E("PAYLOAD_SAFE_CODE_INCOMPLETE", D, F)),
+    ),
     Case("venue-code-instead", _not_personal, frozenset(E("PAYLOAD_NOT_PERSONAL", D, F))),
     Case("no-code-on-screen", _pair(both={"code_text": None}), frozenset(E("QR_NOT_FOUND", D, F))),
     # -- bad evidence ---------------------------------------------------------------------------------------
-    Case("not-an-image", _raw(b"this is not an image\n", None, app_json()),
-         frozenset(E("EVIDENCE_NOT_AN_IMAGE", D))),
+    Case(
+        "not-an-image",
+        _raw(b"this is not an image\n", None, app_json()),
+        frozenset(E("EVIDENCE_NOT_AN_IMAGE", D)),
+    ),
     Case("huge-image", _raw(huge_png(), None, app_json()), frozenset(E("EVIDENCE_IMAGE_TOO_LARGE", D))),
-    Case("truncated-image", lambda root, world: _raw(_default_screen(world)[:5000], None, app_json())(root, world),
-         frozenset(E("EVIDENCE_IMAGE_DAMAGED", D))),
-    Case("tiny-image", _raw(_png(Image.new("RGB", (150, 150), "white")), None, app_json()),
-         frozenset(E("EVIDENCE_IMAGE_TOO_SMALL", D))),
-    Case("screens-missing", lambda root, world: Built(write_folder(root, None, None, app_json()), world.trust()),
-         frozenset(E("EVIDENCE_FILE_MISSING", D, F))),
-    Case("app-json-missing", lambda root, world: _raw(_default_screen(world), None, None)(root, world),
-         frozenset(E("EVIDENCE_FILE_MISSING"))),
-    Case("app-json-invalid", lambda root, world: _raw(_default_screen(world), None, '{"name": ""}')(root, world),
-         frozenset(E("EVIDENCE_APP_INVALID"))),
+    Case(
+        "truncated-image",
+        lambda root, world: _raw(_default_screen(world)[:5000], None, app_json())(root, world),
+        frozenset(E("EVIDENCE_IMAGE_DAMAGED", D)),
+    ),
+    Case(
+        "tiny-image",
+        _raw(_png(Image.new("RGB", (150, 150), "white")), None, app_json()),
+        frozenset(E("EVIDENCE_IMAGE_TOO_SMALL", D)),
+    ),
+    Case(
+        "screens-missing",
+        lambda root, world: Built(write_folder(root, None, None, app_json()), world.trust()),
+        frozenset(E("EVIDENCE_FILE_MISSING", D, F)),
+    ),
+    Case(
+        "app-json-missing",
+        lambda root, world: _raw(_default_screen(world), None, None)(root, world),
+        frozenset(E("EVIDENCE_FILE_MISSING")),
+    ),
+    Case(
+        "app-json-invalid",
+        lambda root, world: _raw(_default_screen(world), None, '{"name": ""}')(root, world),
+        frozenset(E("EVIDENCE_APP_INVALID")),
+    ),
     Case("folder-missing", _missing_folder, frozenset(E("EVIDENCE_FOLDER_MISSING"))),
-    Case("account-invalid", _with_account(b'{"base_url": "ftp://sandbox", "api_key": 7}'),
-         frozenset(E("EVIDENCE_ACCOUNT_INVALID"))),
+    Case(
+        "account-invalid",
+        _with_account(b'{"base_url": "ftp://sandbox", "api_key": 7}'),
+        frozenset(E("EVIDENCE_ACCOUNT_INVALID")),
+    ),
 )
 
 CASE_BY_NAME = {case.name: case for case in CASES}

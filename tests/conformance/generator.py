@@ -58,9 +58,18 @@ class Person:
 
 
 PEOPLE = [
-    Person("Nguyễn Lê Kha Hân", "001093029317", dt.date(1987, 1, 18), "162979388586171100", "male",
-           "0944713700", "HS4010120878821"),
-    Person("Đặng Thị Ánh", "079301004512", dt.date(1994, 11, 3), "281640339105377201", "female", "0912345678"),
+    Person(
+        "Nguyễn Lê Kha Hân",
+        "001093029317",
+        dt.date(1987, 1, 18),
+        "162979388586171100",
+        "male",
+        "0944713700",
+        "HS4010120878821",
+    ),
+    Person(
+        "Đặng Thị Ánh", "079301004512", dt.date(1994, 11, 3), "281640339105377201", "female", "0912345678"
+    ),
     Person("Trần Văn Đức", "036088123456", dt.date(1962, 7, 29), "377820093314650902"),
     Person("Hoàng Thị Thu Hương", "040195007788", dt.date(2001, 5, 9), "480213376650912003", "female"),
     Person("Phạm Ngọc Thạch", "187654509", dt.date(1975, 12, 24), "519023847561029304"),
@@ -97,7 +106,9 @@ class World:
 class Style:
     theme: str = "light"  # light | dark
     phone: str = "small"
-    layout: str = "inline"  # inline "Label: value" | stacked (label above) | columns (label left, value right)
+    layout: str = (
+        "inline"  # inline "Label: value" | stacked (label above) | columns (label left, value right)
+    )
     name_case: str = "title"  # title | upper
     accent: tuple[int, int, int] = (22, 128, 74)
     doc_label: str = "Số CCCD"
@@ -135,7 +146,9 @@ def spec_for(
     code: PersonalCode, person: Person, full: bool, style: Style = Style(), **changes: Any
 ) -> ScreenSpec:
     shown = shown_fields(person, full)
-    base = ScreenSpec(payload.format_code(code), shown["name"], shown["document"], shown["birth"], style, full)
+    base = ScreenSpec(
+        payload.format_code(code), shown["name"], shown["document"], shown["birth"], style, full
+    )
     return replace(base, **changes)
 
 
@@ -170,15 +183,22 @@ def render_screen(spec: ScreenSpec) -> Image.Image:
     draw.rectangle((0, 0, width, dp(24)), fill=(0, 0, 0) if dark else style.accent)
     draw.text((dp(14), dp(4)), "9:41", font=font(dp(13), True), fill=(255, 255, 255))
     for index in range(3):
-        draw.rectangle((width - dp(60) + index * dp(16), dp(8), width - dp(50) + index * dp(16), dp(17)),
-                       fill=(255, 255, 255))
+        draw.rectangle(
+            (width - dp(60) + index * dp(16), dp(8), width - dp(50) + index * dp(16), dp(17)),
+            fill=(255, 255, 255),
+        )
     draw.rectangle((0, dp(24), width, dp(80)), fill=style.accent)
     draw.text((dp(16), dp(40)), "Mã QR cá nhân", font=font(dp(20), True), fill=(255, 255, 255))
     # card
     card_top = dp(96)
     draw.rounded_rectangle((dp(16), card_top, width - dp(16), height - dp(90)), radius=dp(14), fill=surface)
-    draw.text((width // 2, card_top + dp(14)), "Đưa mã này cho nhân viên kiểm tra", font=font(dp(13)),
-              fill=muted, anchor="mt")
+    draw.text(
+        (width // 2, card_top + dp(14)),
+        "Đưa mã này cho nhân viên kiểm tra",
+        font=font(dp(13)),
+        fill=muted,
+        anchor="mt",
+    )
     y = card_top + dp(40)
     if spec.code_text is not None:
         symbol_modules = encode(spec.code_text, ec=spec.ec_level).size + 2 * spec.quiet_modules
@@ -187,15 +207,23 @@ def render_screen(spec: ScreenSpec) -> Image.Image:
         x = (width - qr.width) // 2
         if spec.plate is not None:
             margin = dp(10)
-            draw.rounded_rectangle((x - margin, y - margin, x + qr.width + margin, y + qr.height + margin),
-                                   radius=dp(8), fill=spec.plate)
+            draw.rounded_rectangle(
+                (x - margin, y - margin, x + qr.width + margin, y + qr.height + margin),
+                radius=dp(8),
+                fill=spec.plate,
+            )
         elif dark:
-            draw.rounded_rectangle((x - dp(6), y - dp(6), x + qr.width + dp(6), y + qr.height + dp(6)),
-                                   radius=dp(10), fill=spec.paper)
+            draw.rounded_rectangle(
+                (x - dp(6), y - dp(6), x + qr.width + dp(6), y + qr.height + dp(6)),
+                radius=dp(10),
+                fill=spec.paper,
+            )
         image.paste(qr, (x, y))
         y += qr.height + dp(22)
     else:
-        draw.rounded_rectangle((dp(70), y, width - dp(70), y + dp(220)), radius=dp(10), outline=muted, width=dp(2))
+        draw.rounded_rectangle(
+            (dp(70), y, width - dp(70), y + dp(220)), radius=dp(10), outline=muted, width=dp(2)
+        )
         draw.text((width // 2, y + dp(110)), "Không tải được mã", font=font(dp(15)), fill=muted, anchor="mm")
         y += dp(240)
     if spec.name is not None:
@@ -230,15 +258,18 @@ def render_screen(spec: ScreenSpec) -> Image.Image:
     draw.ellipse((cx - dp(9), y, cx + dp(9), y + dp(18)), fill=(255, 255, 255))
     if spec.second_code is not None:
         small = Image.fromarray(to_gray(np.pad(encode(spec.second_code).modules, 4), max(2, dp(2))))
-        image.paste(small.convert("RGB"), (width - small.width - dp(30), height - dp(90) - small.height - dp(10)))
+        image.paste(
+            small.convert("RGB"), (width - small.width - dp(30), height - dp(90) - small.height - dp(10))
+        )
     # bottom navigation
     nav_top = height - dp(64)
     draw.rectangle((0, nav_top, width, height), fill=surface)
     for index, label in enumerate(("Trang chủ", "Mã QR", "Cá nhân")):
         cx = width * (2 * index + 1) // 6
         colour = style.accent if index == 1 else muted
-        draw.rounded_rectangle((cx - dp(11), nav_top + dp(10), cx + dp(11), nav_top + dp(30)), radius=dp(5),
-                               fill=colour)
+        draw.rounded_rectangle(
+            (cx - dp(11), nav_top + dp(10), cx + dp(11), nav_top + dp(30)), radius=dp(5), fill=colour
+        )
         draw.text((cx, nav_top + dp(36)), label, font=font(dp(12)), fill=colour, anchor="mt")
     return image
 
@@ -272,7 +303,9 @@ def write_folder(
             continue
         image = render_screen(spec)
         if width is not None:
-            image = image.resize((width, round(image.height * width / image.width)), Image.Resampling.BILINEAR)
+            image = image.resize(
+                (width, round(image.height * width / image.width)), Image.Resampling.BILINEAR
+            )
         if jpeg_quality is not None:
             image.save(target, "JPEG", quality=jpeg_quality)
         else:

@@ -47,10 +47,30 @@ def test_every_code_is_raised_by_the_checker_and_no_other_is() -> None:
 
 def test_the_facade_is_pinned() -> None:
     assert set(conformance.__all__) == {
-        "SEVERITY", "Account", "AppInfo", "Assessment", "Code", "Evidence", "FieldResult", "Finding",
-        "ListVerification", "ListedApp", "LiveCall", "OcrEngine", "PublicList", "ScreenReport", "Severity",
-        "Tesseract", "TextRegion", "build_list", "canonical_json", "check_folder", "load_evidence",
-        "sign_list", "verify_list", "write_reports",
+        "SEVERITY",
+        "Account",
+        "AppInfo",
+        "Assessment",
+        "Code",
+        "Evidence",
+        "FieldResult",
+        "Finding",
+        "ListVerification",
+        "ListedApp",
+        "LiveCall",
+        "OcrEngine",
+        "PublicList",
+        "ScreenReport",
+        "Severity",
+        "Tesseract",
+        "TextRegion",
+        "build_list",
+        "canonical_json",
+        "check_folder",
+        "load_evidence",
+        "sign_list",
+        "verify_list",
+        "write_reports",
     }
     for name in conformance.__all__:
         assert hasattr(conformance, name)

@@ -31,7 +31,10 @@ def test_conforming_screens_read_every_field(assessed: Callable[[str], tuple[Ass
         assessment, _ = assessed(case.name)
         for screen in assessment.screens:
             statuses = {f.field: f.status for f in screen.fields}
-            assert statuses == {"name": "match", "document": "match", "birth_date": "match"}, (case.name, screen)
+            assert statuses == {"name": "match", "document": "match", "birth_date": "match"}, (
+                case.name,
+                screen,
+            )
             assert screen.quality is not None and screen.quality["quiet_zone_modules"]["top"] >= 4
 
 

@@ -57,9 +57,13 @@ def test_conforming_default_screens_read_despite_ocr_noise(texts: tuple[str, ...
 
 
 def test_conforming_full_screens() -> None:
-    assert findings(screen("Nguyễn Lê Kha Hân", "Số CCCD: 001093029317", "Ngày sinh: 1987-01-18"), True) == set()
+    assert (
+        findings(screen("Nguyễn Lê Kha Hân", "Số CCCD: 001093029317", "Ngày sinh: 1987-01-18"), True) == set()
+    )
     assert findings(screen("Nguyễn Lê Kha Hân", "Số CCCD: 001 093 029 317", "1987-01-18"), True) == set()
-    assert findings(screen("Nguyễn Lê Kha Hân", "001093029317", "18/01/1987"), True) == {"DISPLAY_BIRTH_DATE_FORMAT"}
+    assert findings(screen("Nguyễn Lê Kha Hân", "001093029317", "18/01/1987"), True) == {
+        "DISPLAY_BIRTH_DATE_FORMAT"
+    }
 
 
 def test_a_safe_code_is_compared_on_what_it_shows() -> None:
@@ -73,20 +77,30 @@ def test_a_safe_code_is_compared_on_what_it_shows() -> None:
 
 def test_leaks_in_the_default_mode() -> None:
     assert findings(screen("Nguyễn Lê Kha Hân", "CCCD: 001093029317", "1987-01-18")) == {
-        "DISPLAY_DOCUMENT_NOT_MASKED", "DISPLAY_BIRTH_DATE_NOT_MASKED"
+        "DISPLAY_DOCUMENT_NOT_MASKED",
+        "DISPLAY_BIRTH_DATE_NOT_MASKED",
     }
-    assert findings(screen("Nguyễn Lê Kha Hân", "CCCD: ****93029317", "1987-**-**")) == {"DISPLAY_DOCUMENT_NOT_MASKED"}
+    assert findings(screen("Nguyễn Lê Kha Hân", "CCCD: ****93029317", "1987-**-**")) == {
+        "DISPLAY_DOCUMENT_NOT_MASKED"
+    }
 
 
 def test_other_mask_forms_are_warnings() -> None:
-    assert findings(screen("Nguyễn Lê Kha Hân", "******029317", "**/**/1987")) == {"DISPLAY_BIRTH_DATE_MASK_FORM"}
-    assert findings(screen("Nguyễn Lê Kha Hân", "CCCD: ********9317", "1987-**-**")) == {"DISPLAY_DOCUMENT_MASK_FORM"}
-    assert findings(screen("Nguyễn Lê Kha Hân", "******029317", "Năm sinh: 1987")) == {"DISPLAY_BIRTH_DATE_MASK_FORM"}
+    assert findings(screen("Nguyễn Lê Kha Hân", "******029317", "**/**/1987")) == {
+        "DISPLAY_BIRTH_DATE_MASK_FORM"
+    }
+    assert findings(screen("Nguyễn Lê Kha Hân", "CCCD: ********9317", "1987-**-**")) == {
+        "DISPLAY_DOCUMENT_MASK_FORM"
+    }
+    assert findings(screen("Nguyễn Lê Kha Hân", "******029317", "Năm sinh: 1987")) == {
+        "DISPLAY_BIRTH_DATE_MASK_FORM"
+    }
 
 
 def test_full_mode_that_still_masks() -> None:
     assert findings(screen("Nguyễn Lê Kha Hân", "******029317", "1987-**-**"), True) == {
-        "DISPLAY_DOCUMENT_MASKED_IN_FULL", "DISPLAY_BIRTH_DATE_MASKED_IN_FULL"
+        "DISPLAY_DOCUMENT_MASKED_IN_FULL",
+        "DISPLAY_BIRTH_DATE_MASKED_IN_FULL",
     }
 
 
@@ -98,7 +112,9 @@ def test_someone_elses_data_is_a_mismatch_not_a_near_match() -> None:
 
 
 def test_missing_fields_and_what_is_not_a_document_number() -> None:
-    lines = screen("Mã QR cá nhân", "Điện thoại: 0944713700", "QID 162979388586171100", "Cập nhật 12:30 18/01/2022")
+    lines = screen(
+        "Mã QR cá nhân", "Điện thoại: 0944713700", "QID 162979388586171100", "Cập nhật 12:30 18/01/2022"
+    )
     reading = read_display(lines, CODE)
     assert reading.name.status == "missing" and reading.document.status == "missing"
     assert findings(screen("Nguyễn Lê Kha Hân", "1987-**-**")) == {"DISPLAY_DOCUMENT_MISSING"}
@@ -114,7 +130,12 @@ def test_nine_digit_id_card() -> None:
 
 
 def test_labels_on_the_line_above_or_to_the_left() -> None:
-    lines = [line("Ngày sinh", 100, 40), line("1999", 100, 400), line("Nguyễn Lê Kha Hân", 200), line("******029317", 300)]
+    lines = [
+        line("Ngày sinh", 100, 40),
+        line("1999", 100, 400),
+        line("Nguyễn Lê Kha Hân", 200),
+        line("******029317", 300),
+    ]
     assert findings(lines) == {"DISPLAY_BIRTH_DATE_MISMATCH"}
     reading = read_display(lines, CODE)
     assert reading.birth_date.best is not None and reading.birth_date.best.labelled
@@ -130,5 +151,5 @@ def test_tesseract_tsv_is_grouped_into_lines() -> None:
         "4\t1\t2\t1\t1\t0\t10\t80\t200\t30\t-1\t\n"
     )
     lines = parse_tsv(tsv)
-    assert [l.text for l in lines] == ["Số CCCD:", "Nguyễn"]
+    assert [each.text for each in lines] == ["Số CCCD:", "Nguyễn"]
     assert lines[0].box == (10, 20, 160, 50)

@@ -38,7 +38,9 @@ def codes(evidence: ev.Evidence) -> set[tuple[str, str | None]]:
 
 
 def test_a_complete_folder_loads_without_findings(tmp_path: Path) -> None:
-    folder = _folder(tmp_path / "app", default_png=_png(), full_png=_png(), app_json=app_json(), notes_txt="hi")
+    folder = _folder(
+        tmp_path / "app", default_png=_png(), full_png=_png(), app_json=app_json(), notes_txt="hi"
+    )
     loaded = load_evidence(folder)
     assert loaded.findings == ()
     assert set(loaded.screens) == {"default", "full"}
@@ -50,7 +52,9 @@ def test_a_complete_folder_loads_without_findings(tmp_path: Path) -> None:
 def test_huge_image_is_refused_from_its_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     decoded: list[object] = []
     monkeypatch.setattr(Image.Image, "load", lambda self: decoded.append(self))  # must never be reached
-    folder = _folder(tmp_path / "app", default_png=huge_png(), full_png=huge_png(9000, 9000), app_json=app_json())
+    folder = _folder(
+        tmp_path / "app", default_png=huge_png(), full_png=huge_png(9000, 9000), app_json=app_json()
+    )
     loaded = load_evidence(folder)
     assert codes(loaded) == {("EVIDENCE_IMAGE_TOO_LARGE", "default"), ("EVIDENCE_IMAGE_TOO_LARGE", "full")}
     assert decoded == []
@@ -58,9 +62,13 @@ def test_huge_image_is_refused_from_its_header(tmp_path: Path, monkeypatch: pyte
     assert "400,000,000 pixels" in message  # 20000 × 20000, from the header alone
 
 
-def test_file_size_limit_is_checked_before_reading_it_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_size_limit_is_checked_before_reading_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ev, "MAX_IMAGE_BYTES", 1000)
-    folder = _folder(tmp_path / "app", default_png=_png() + b"\0" * 2000, full_png=_png(), app_json=app_json())
+    folder = _folder(
+        tmp_path / "app", default_png=_png() + b"\0" * 2000, full_png=_png(), app_json=app_json()
+    )
     assert ("EVIDENCE_IMAGE_TOO_LARGE", "default") in codes(load_evidence(folder))
 
 
@@ -82,7 +90,9 @@ def test_unusable_screenshots(tmp_path: Path, content: bytes, code: str) -> None
 def test_other_formats_and_modes_are_accepted(tmp_path: Path) -> None:
     jpeg = io.BytesIO()
     Image.new("RGB", (400, 800), "white").save(jpeg, "JPEG")
-    folder = _folder(tmp_path / "app", default_png=jpeg.getvalue(), full_png=_png(mode="RGBA"), app_json=app_json())
+    folder = _folder(
+        tmp_path / "app", default_png=jpeg.getvalue(), full_png=_png(mode="RGBA"), app_json=app_json()
+    )
     loaded = load_evidence(folder)
     assert codes(loaded) == {("EVIDENCE_LOSSY_IMAGE", "default")}
     assert loaded.screens["full"].image.mode == "RGB"
@@ -95,8 +105,14 @@ def test_other_formats_and_modes_are_accepted(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ["not json", "[1, 2]", '{"name": "A", "vendor": "B"}', '{"name": "", "vendor": "B", "version": "1"}',
-     '{"name": 3, "vendor": "B", "version": "1"}', json.dumps({"name": "x" * 300, "vendor": "B", "version": "1"})],
+    [
+        "not json",
+        "[1, 2]",
+        '{"name": "A", "vendor": "B"}',
+        '{"name": "", "vendor": "B", "version": "1"}',
+        '{"name": 3, "vendor": "B", "version": "1"}',
+        json.dumps({"name": "x" * 300, "vendor": "B", "version": "1"}),
+    ],
 )
 def test_invalid_app_json(tmp_path: Path, content: str) -> None:
     folder = _folder(tmp_path / "app", default_png=_png(), full_png=_png(), app_json=content)
@@ -109,7 +125,9 @@ def test_missing_files_and_folder(tmp_path: Path) -> None:
     assert codes(load_evidence(tmp_path / "nothing")) == {("EVIDENCE_FOLDER_MISSING", None)}
     empty = _folder(tmp_path / "empty")
     assert codes(load_evidence(empty)) == {
-        ("EVIDENCE_FILE_MISSING", "default"), ("EVIDENCE_FILE_MISSING", "full"), ("EVIDENCE_FILE_MISSING", None)
+        ("EVIDENCE_FILE_MISSING", "default"),
+        ("EVIDENCE_FILE_MISSING", "full"),
+        ("EVIDENCE_FILE_MISSING", None),
     }
     file_instead = tmp_path / "file"
     file_instead.write_text("x")
@@ -118,14 +136,24 @@ def test_missing_files_and_folder(tmp_path: Path) -> None:
 
 def test_account_json_is_validated_and_its_key_never_shown(tmp_path: Path) -> None:
     secret = "uqr_secret_key_value_123"
-    good = _folder(tmp_path / "good", default_png=_png(), full_png=_png(), app_json=app_json(),
-                   account_json=json.dumps({"base_url": "http://127.0.0.1:9/api/v1/", "api_key": secret}))
+    good = _folder(
+        tmp_path / "good",
+        default_png=_png(),
+        full_png=_png(),
+        app_json=app_json(),
+        account_json=json.dumps({"base_url": "http://127.0.0.1:9/api/v1/", "api_key": secret}),
+    )
     loaded = load_evidence(good)
     assert loaded.findings == () and loaded.account is not None
     assert loaded.account.base_url == "http://127.0.0.1:9/api/v1"
     assert secret not in repr(loaded.account)
-    bad = _folder(tmp_path / "bad", default_png=_png(), full_png=_png(), app_json=app_json(),
-                  account_json=json.dumps({"base_url": "file:///etc/passwd", "api_key": secret}))
+    bad = _folder(
+        tmp_path / "bad",
+        default_png=_png(),
+        full_png=_png(),
+        app_json=app_json(),
+        account_json=json.dumps({"base_url": "file:///etc/passwd", "api_key": secret}),
+    )
     loaded = load_evidence(bad)
     assert codes(loaded) == {("EVIDENCE_ACCOUNT_INVALID", None)}
     assert all(secret not in json.dumps(f.to_json()) for f in loaded.findings)

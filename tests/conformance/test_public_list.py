@@ -32,8 +32,17 @@ TRUST = TrustList().with_key(KEY.public())
 def assessment(name: str = "Sổ sức khoẻ", version: str = "2.1.0", passed: bool = True) -> Assessment:
     findings = () if passed else (finding(Code.QR_NOT_FOUND, "no code", "default"),)
     findings += (finding(Code.QUALITY_INVERTED, "inverted", "full"),)
-    return Assessment(AppInfo(name, "Công ty Thử", version), "/evidence", AT, "0.1.0", (KEY.key_id,), "tesseract",
-                      (), (), findings)
+    return Assessment(
+        AppInfo(name, "Công ty Thử", version),
+        "/evidence",
+        AT,
+        "0.1.0",
+        (KEY.key_id,),
+        "tesseract",
+        (),
+        (),
+        findings,
+    )
 
 
 def signed(*apps: Assessment, sequence: int = 3) -> dict[str, Any]:
@@ -58,7 +67,10 @@ def test_round_trip_and_content() -> None:
         (lambda d: d["apps"][0].__setitem__("version", "2.1.1"), Status.BAD_SIGNATURE),
         (lambda d: d.__setitem__("sequence", 4), Status.BAD_SIGNATURE),
         (lambda d: d["apps"].append(copy.deepcopy(d["apps"][0]) | {"name": "Fake"}), Status.BAD_SIGNATURE),
-        (lambda d: d["signature"].__setitem__("sig", d["signature"]["sig"][:-2] + "AA"), Status.BAD_SIGNATURE),
+        (
+            lambda d: d["signature"].__setitem__("sig", d["signature"]["sig"][:-2] + "AA"),
+            Status.BAD_SIGNATURE,
+        ),
         (lambda d: d["signature"].__setitem__("kid", "AAAAAAAAAAA"), Status.UNKNOWN_KEY),
         (lambda d: d.pop("signature"), Status.UNSIGNED),
         (lambda d: d["signature"].__setitem__("alg", "none"), Status.MALFORMED),

@@ -16,8 +16,13 @@ SAMPLE = "001093029317|NGUYEN LE KHA HAN|1987-01-18|0|162979388586171100|<1<HS40
 
 
 def screen(
-    quiet: int = 4, scale: int = 6, ec: str = "M", background: tuple[int, int, int] = (22, 128, 74),
-    ink: int = 0, paper: int = 255, size: tuple[int, int] = (600, 1100),
+    quiet: int = 4,
+    scale: int = 6,
+    ec: str = "M",
+    background: tuple[int, int, int] = (22, 128, 74),
+    ink: int = 0,
+    paper: int = 255,
+    size: tuple[int, int] = (600, 1100),
 ) -> Image.Image:
     symbol = encode(SAMPLE, ec=ec)
     gray = to_gray(np.pad(symbol.modules, quiet), scale)
@@ -50,7 +55,9 @@ def test_quiet_zone_findings_name_the_short_sides() -> None:
     assert "QUALITY_QUIET_ZONE" in codes
     assert set(codes["QUALITY_QUIET_ZONE"].details["seen"]) == {"top", "right", "bottom", "left"}  # type: ignore[arg-type]
     reading, quality = _measure(screen(quiet=4))
-    assert not [f for f in check_quality("default", reading, quality, (600, 1100)) if f.severity.value != "info"]
+    assert not [
+        f for f in check_quality("default", reading, quality, (600, 1100)) if f.severity.value != "info"
+    ]
 
 
 def test_a_light_surround_counts_as_quiet_zone() -> None:
@@ -61,7 +68,9 @@ def test_a_light_surround_counts_as_quiet_zone() -> None:
 def test_contrast_polarity_and_error_correction() -> None:
     reading, quality = _measure(screen(ink=178))
     assert quality is not None and quality.contrast == pytest.approx((255 - 178) / 255, abs=0.02)
-    assert {f.code.value for f in check_quality("default", reading, quality, (600, 1100))} >= {"QUALITY_LOW_CONTRAST"}
+    assert {f.code.value for f in check_quality("default", reading, quality, (600, 1100))} >= {
+        "QUALITY_LOW_CONTRAST"
+    }
     reading, quality = _measure(screen(ink=240, paper=20, background=(20, 20, 20)))
     assert quality is not None and quality.inverted
     reading, quality = _measure(screen(ec="L"))
@@ -72,7 +81,7 @@ def test_contrast_polarity_and_error_correction() -> None:
 
 
 def test_rotated_screen_is_measured_the_same() -> None:
-    reading, quality = _measure(screen(quiet=3).rotate(90, expand=True))
+    _reading, quality = _measure(screen(quiet=3).rotate(90, expand=True))
     assert quality is not None and quality.module_px == pytest.approx(6, abs=0.05)
     assert all(abs(v - 3) <= 0.5 for v in quality.quiet_zone.values())
 
@@ -92,4 +101,6 @@ def test_small_modules_are_flagged() -> None:
     assert "QUALITY_MODULE_SMALL" in found
     assert quality is not None
     tiny = dataclasses.replace(quality, module_px=1.5)
-    assert "QUALITY_MODULE_TOO_SMALL" in {f.code.value for f in check_quality("default", reading, tiny, (600, 1100))}
+    assert "QUALITY_MODULE_TOO_SMALL" in {
+        f.code.value for f in check_quality("default", reading, tiny, (600, 1100))
+    }

@@ -29,7 +29,9 @@ def _time(value: str | None) -> dt.datetime:
         raise click.BadParameter(exc.reason, param_hint="--at") from None
 
 
-at_option = click.option("--at", "at_text", metavar="TIME", help="Judge as of this RFC 3339 time (default: now).")
+at_option = click.option(
+    "--at", "at_text", metavar="TIME", help="Judge as of this RFC 3339 time (default: now)."
+)
 
 
 @click.group("conformance")
@@ -39,16 +41,30 @@ def conformance_group() -> None:
 
 @conformance_group.command("check")
 @click.argument("folder", type=click.Path(path_type=Path))
-@click.option("--trust", "trust_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Trust list of the issuing keys (unifiedqr trust export).")
+@click.option(
+    "--trust",
+    "trust_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Trust list of the issuing keys (unifiedqr trust export).",
+)
 @json_option
-@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write report.json, report.html and report.pdf (annotated evidence) here.")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write report.json, report.html and report.pdf (annotated evidence) here.",
+)
 @click.option("--no-live", is_flag=True, help="Skip the live integration checks even with an account.json.")
 @at_option
 @click.pass_context
 def check_cmd(
-    ctx: click.Context, folder: Path, trust_path: Path, as_json: bool, report_dir: Path | None, no_live: bool,
+    ctx: click.Context,
+    folder: Path,
+    trust_path: Path,
+    as_json: bool,
+    report_dir: Path | None,
+    no_live: bool,
     at_text: str | None,
 ) -> None:
     """Assess the evidence FOLDER (default.png, full.png, app.json[, account.json])."""
@@ -57,7 +73,9 @@ def check_cmd(
 
     at = _time(at_text)
     trust, problem = load_trust(trust_path)
-    assessment, evidence = check_folder(folder, trust, at, live=not no_live, extra_findings=[problem] if problem else [])
+    assessment, evidence = check_folder(
+        folder, trust, at, live=not no_live, extra_findings=[problem] if problem else []
+    )
     if as_json:
         emit_json(assessment.findings_document())
     else:
@@ -81,7 +99,9 @@ def check_cmd(
 @json_option
 @at_option
 @click.pass_context
-def verify_list_cmd(ctx: click.Context, list_path: Path, trust_path: Path, as_json: bool, at_text: str | None) -> None:
+def verify_list_cmd(
+    ctx: click.Context, list_path: Path, trust_path: Path, as_json: bool, at_text: str | None
+) -> None:
     """Verify a copy of the public list offline: exit 0 only when its signature is valid."""
     from unifiedqr.conformance.public_list import MAX_LIST_BYTES, verify_list
 
@@ -95,18 +115,24 @@ def verify_list_cmd(ctx: click.Context, list_path: Path, trust_path: Path, as_js
     outcome = result.verification
     listed = result.public_list
     if as_json:
-        emit_json({
-            "status": outcome.status.value,
-            "key_id": outcome.key_id,
-            "issuer": outcome.issuer,
-            "reason": outcome.reason,
-            "list": listed.body() if listed else None,
-        })
+        emit_json(
+            {
+                "status": outcome.status.value,
+                "key_id": outcome.key_id,
+                "issuer": outcome.issuer,
+                "reason": outcome.reason,
+                "list": listed.body() if listed else None,
+            }
+        )
     elif listed is not None:
-        click.echo(f"valid: signed by {outcome.issuer} (key {outcome.key_id}), issued "
-                   f"{format_time(listed.issued_at)}, sequence {listed.sequence}, {len(listed.apps)} apps")
+        click.echo(
+            f"valid: signed by {outcome.issuer} (key {outcome.key_id}), issued "
+            f"{format_time(listed.issued_at)}, sequence {listed.sequence}, {len(listed.apps)} apps"
+        )
         for app in sorted(listed.apps, key=lambda a: a.key):
-            click.echo(f"  {app.vendor}\t{app.name}\t{app.version}\tapproved {app.date}\t{app.report.get('verdict')}")
+            click.echo(
+                f"  {app.vendor}\t{app.name}\t{app.version}\tapproved {app.date}\t{app.report.get('verdict')}"
+            )
     else:
         click.echo(f"{outcome.status.value}: {outcome.reason}".rstrip(": "))
     ctx.exit(0 if result.valid else 1)
@@ -114,38 +140,74 @@ def verify_list_cmd(ctx: click.Context, list_path: Path, trust_path: Path, as_js
 
 @conformance_group.command("publish")
 @click.argument("reports", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The platform's signing key file.")
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The platform's signing key file.",
+)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--previous", "previous_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The list published before: its apps are kept and the sequence continues.")
-@click.option("--trust", "trust_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Trust list to verify --previous with (default: the signing key alone).")
-@click.option("--withdraw", "withdrawals", multiple=True, metavar="VENDOR/NAME[/VERSION]",
-              help="Take an app (one version, or all) off the list.")
+@click.option(
+    "--previous",
+    "previous_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The list published before: its apps are kept and the sequence continues.",
+)
+@click.option(
+    "--trust",
+    "trust_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Trust list to verify --previous with (default: the signing key alone).",
+)
+@click.option(
+    "--withdraw",
+    "withdrawals",
+    multiple=True,
+    metavar="VENDOR/NAME[/VERSION]",
+    help="Take an app (one version, or all) off the list.",
+)
 @at_option
 def publish_cmd(
-    reports: tuple[Path, ...], key_path: Path, out_path: Path, previous_path: Path | None, trust_path: Path | None,
-    withdrawals: tuple[str, ...], at_text: str | None,
+    reports: tuple[Path, ...],
+    key_path: Path,
+    out_path: Path,
+    previous_path: Path | None,
+    trust_path: Path | None,
+    withdrawals: tuple[str, ...],
+    at_text: str | None,
 ) -> None:
     """Sign the public list: approved apps from passing REPORT.json files (conformance check --report)."""
     from unifiedqr.conformance.assessment import Assessment
-    from unifiedqr.conformance.public_list import MAX_LIST_BYTES, ListedApp, PublicList, sign_list, verify_list
+    from unifiedqr.conformance.public_list import (
+        MAX_LIST_BYTES,
+        ListedApp,
+        PublicList,
+        sign_list,
+        verify_list,
+    )
 
     at = _time(at_text)
     key = SigningKey.from_bytes(read_json_file(key_path, "--key"))
     listed = PublicList(key.issuer, at, 1, ())
     if previous_path is not None:
-        trust = (TrustList.from_bytes(read_json_file(trust_path, "--trust")) if trust_path
-                 else TrustList().with_key(key.public()))
+        trust = (
+            TrustList.from_bytes(read_json_file(trust_path, "--trust"))
+            if trust_path
+            else TrustList().with_key(key.public())
+        )
         previous = json.loads(read_json_file(previous_path, "--previous", MAX_LIST_BYTES).decode("utf-8"))
         checked = verify_list(previous, trust, at)
         if checked.public_list is None:
-            raise InvalidInput("--previous", f"does not verify: {checked.status.value} {checked.verification.reason}")
+            raise InvalidInput(
+                "--previous", f"does not verify: {checked.status.value} {checked.verification.reason}"
+            )
         listed = PublicList(key.issuer, at, checked.public_list.sequence + 1, checked.public_list.apps)
     for path in reports:
         try:
-            record = Assessment.from_json(json.loads(read_json_file(path, "report", MAX_REPORT_BYTES).decode("utf-8")))
+            record = Assessment.from_json(
+                json.loads(read_json_file(path, "report", MAX_REPORT_BYTES).decode("utf-8"))
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidInput("report", f"{path} is not an assessment record ({exc})") from None
         listed = listed.with_app(ListedApp.from_assessment(record, at.date()))

@@ -66,7 +66,7 @@ def check_folder(
     trust: TrustList | None,
     at: dt.datetime,
     *,
-    ocr: OcrEngine | None | Literal["auto"] = "auto",
+    ocr: OcrEngine | Literal["auto"] | None = "auto",
     live: bool = True,
     extra_findings: Sequence[Finding] = (),
 ) -> tuple[Assessment, Evidence]:

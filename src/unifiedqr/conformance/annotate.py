@@ -26,11 +26,16 @@ GREY: Final = (140, 140, 150)
 REQUIRED_MODULES: Final = 4.0
 
 
-def _dashed_rectangle(draw: ImageDraw.ImageDraw, box: Sequence[float], colour: tuple[int, int, int],
-                      width: int, dash: int) -> None:
+def _dashed_rectangle(
+    draw: ImageDraw.ImageDraw, box: Sequence[float], colour: tuple[int, int, int], width: int, dash: int
+) -> None:
     left, top, right, bottom = box
-    for x0, y0, x1, y1 in ((left, top, right, top), (right, top, right, bottom), (left, bottom, right, bottom),
-                           (left, top, left, bottom)):
+    for x0, y0, x1, y1 in (
+        (left, top, right, top),
+        (right, top, right, bottom),
+        (left, bottom, right, bottom),
+        (left, top, left, bottom),
+    ):
         length = max(abs(x1 - x0), abs(y1 - y0))
         steps = max(int(length // (2 * dash)), 1)
         for step in range(steps + 1):
@@ -42,8 +47,14 @@ def _dashed_rectangle(draw: ImageDraw.ImageDraw, box: Sequence[float], colour: t
                 draw.line((x0 + a, y0, x0 + b, y1), fill=colour, width=width)
 
 
-def _label(draw: ImageDraw.ImageDraw, at: tuple[float, float], text: str, colour: tuple[int, int, int],
-           size: int, bounds: tuple[int, int]) -> None:
+def _label(
+    draw: ImageDraw.ImageDraw,
+    at: tuple[float, float],
+    text: str,
+    colour: tuple[int, int, int],
+    size: int,
+    bounds: tuple[int, int],
+) -> None:
     face = font(size)
     left, top, right, bottom = draw.textbbox((0, 0), text, font=face)
     width, height = right - left + 8, bottom - top + 6
@@ -70,7 +81,7 @@ def annotate(image: Image.Image, report: ScreenReport, findings: Iterable[Findin
         draw.rectangle(region.box, outline=GREY, width=max(1, stroke // 2))
     if report.corners:
         corners = [tuple(p) for p in report.corners]
-        draw.line([*corners, corners[0]], fill=BLUE, width=stroke)  # type: ignore[arg-type]
+        draw.line([*corners, corners[0]], fill=BLUE, width=stroke)
         xs = [p[0] for p in corners]
         ys = [p[1] for p in corners]
         box = (min(xs), min(ys), max(xs), max(ys))
@@ -78,19 +89,42 @@ def annotate(image: Image.Image, report: ScreenReport, findings: Iterable[Findin
         module = float(quality.get("module_px") or 0)
         if module:
             need = REQUIRED_MODULES * module
-            _dashed_rectangle(draw, (box[0] - need, box[1] - need, box[2] + need, box[3] + need), ORANGE,
-                              stroke, max(4, int(module)))
+            _dashed_rectangle(
+                draw,
+                (box[0] - need, box[1] - need, box[2] + need, box[3] + need),
+                ORANGE,
+                stroke,
+                max(4, int(module)),
+            )
             zone = quality.get("quiet_zone_modules") or {}
             if zone:
-                clear = (box[0] - zone.get("left", 0) * module, box[1] - zone.get("top", 0) * module,
-                         box[2] + zone.get("right", 0) * module, box[3] + zone.get("bottom", 0) * module)
+                clear = (
+                    box[0] - zone.get("left", 0) * module,
+                    box[1] - zone.get("top", 0) * module,
+                    box[2] + zone.get("right", 0) * module,
+                    box[3] + zone.get("bottom", 0) * module,
+                )
                 short = min(zone.values()) < REQUIRED_MODULES - 0.25
                 draw.rectangle(clear, outline=RED if short else GREEN, width=stroke)
-                _label(draw, (clear[0], clear[1]), f"quiet zone ≥ {min(zone.values()):.1f} modules",
-                       RED if short else GREEN, text_size, bounds)
-        _label(draw, (box[0], box[3] + stroke + text_size * 1.6),
-               f"QR v{report.version or '?'} EC {report.ec_level or '?'}", BLUE, text_size, bounds)
-    flagged = [f for f in findings if f.severity is Severity.ERROR and isinstance(f.details.get("region"), list)]
+                _label(
+                    draw,
+                    (clear[0], clear[1]),
+                    f"quiet zone ≥ {min(zone.values()):.1f} modules",
+                    RED if short else GREEN,
+                    text_size,
+                    bounds,
+                )
+        _label(
+            draw,
+            (box[0], box[3] + stroke + text_size * 1.6),
+            f"QR v{report.version or '?'} EC {report.ec_level or '?'}",
+            BLUE,
+            text_size,
+            bounds,
+        )
+    flagged = [
+        f for f in findings if f.severity is Severity.ERROR and isinstance(f.details.get("region"), list)
+    ]
     for field in report.fields:
         if field.box is None:
             continue
@@ -100,10 +134,10 @@ def annotate(image: Image.Image, report: ScreenReport, findings: Iterable[Findin
         draw.rectangle(field.box, outline=colour, width=stroke)
         _label(draw, (field.box[0], field.box[1]), f"{field.field}: {field.seen}", colour, text_size, bounds)
     for item in flagged:
-        region = item.details["region"]
-        assert isinstance(region, list)
-        if not any(list(f.box or ()) == region for f in report.fields) and len(region) == 4:
-            draw.rectangle(region, outline=RED, width=stroke)
+        pointed = item.details["region"]
+        assert isinstance(pointed, list)
+        if not any(list(f.box or ()) == pointed for f in report.fields) and len(pointed) == 4:
+            draw.rectangle(pointed, outline=RED, width=stroke)
     return out
 
 

@@ -54,8 +54,14 @@ def _blank_boxes(symbols: Sequence[SymbolReading], image: Image.Image) -> list[B
         left, top, right, bottom = symbol.box
         module = (right - left) / (symbol.modules or 25)
         pad = round(4 * module)
-        boxes.append((max(left - pad, 0), max(top - pad, 0), min(right + pad, image.width - 1),
-                      min(bottom + pad, image.height - 1)))
+        boxes.append(
+            (
+                max(left - pad, 0),
+                max(top - pad, 0),
+                min(right + pad, image.width - 1),
+                min(bottom + pad, image.height - 1),
+            )
+        )
     return boxes
 
 
@@ -115,8 +121,13 @@ def _field_results(reading: DisplayReading) -> tuple[FieldResult, ...]:
     for field_reading in reading.fields():
         best = field_reading.best
         out.append(
-            FieldResult(field_reading.field, field_reading.status, best.form if best else "",
-                        best.seen if best else "", best.box if best else None)
+            FieldResult(
+                field_reading.field,
+                field_reading.status,
+                best.form if best else "",
+                best.seen if best else "",
+                best.box if best else None,
+            )
         )
     return tuple(out)
 
@@ -154,7 +165,9 @@ def analyse_screen(
     report = replace(report, qid=code.qid, safe_code=code.masked)
     if ocr is not None:
         try:
-            reading, lines, used = read_text(ocr, screen.image, code, _blank_boxes(symbols, screen.image), gray)
+            reading, lines, used = read_text(
+                ocr, screen.image, code, _blank_boxes(symbols, screen.image), gray
+            )
         except OcrFailed as exc:
             findings.append(finding(Code.OCR_FAILED, f"the display could not be read: {exc}", name))
         else:
@@ -198,12 +211,16 @@ def assess(
             continue
         try:
             outcome = analyse_screen(screen, trust, at, ocr)
-        except Exception as exc:  # noqa: BLE001 - one broken screen must not lose the other findings
+        except Exception as exc:
             outcome = ScreenOutcome(
                 ScreenReport(name, screen.file, screen.sha256, *screen.size),
-                [finding(Code.CHECKER_INTERNAL_ERROR,
-                         f"the checker failed on this screen ({type(exc).__name__}: {exc}); please report it",
-                         name)],
+                [
+                    finding(
+                        Code.CHECKER_INTERNAL_ERROR,
+                        f"the checker failed on this screen ({type(exc).__name__}: {exc}); please report it",
+                        name,
+                    )
+                ],
                 None,
             )
         reports.append(outcome.report)

@@ -61,8 +61,13 @@ class FieldResult:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FieldResult:
         box = data.get("box")
-        return cls(str(data["field"]), str(data["status"]), str(data.get("form", "")), str(data.get("seen", "")),
-                   _box(box) if box else None)
+        return cls(
+            str(data["field"]),
+            str(data["status"]),
+            str(data.get("form", "")),
+            str(data.get("seen", "")),
+            _box(box) if box else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -151,8 +156,15 @@ class LiveCall:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LiveCall:
-        return cls(str(data["name"]), str(data["method"]), str(data["path"]), str(data["expected"]),
-                   bool(data["met"]), data.get("status"), str(data.get("detail", "")))
+        return cls(
+            str(data["name"]),
+            str(data["method"]),
+            str(data["path"]),
+            str(data["expected"]),
+            bool(data["met"]),
+            data.get("status"),
+            str(data.get("detail", "")),
+        )
 
 
 @dataclass(frozen=True)

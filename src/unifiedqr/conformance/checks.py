@@ -13,8 +13,9 @@ from typing import Final
 from unifiedqr.codes.payload import PersonalCode, mask_birth_date, mask_document, parse
 from unifiedqr.codes.signing import Status, verify_payload
 from unifiedqr.codes.trust import TrustList
-from unifiedqr.conformance.display import Candidate, DisplayReading, FieldReading
+from unifiedqr.conformance.display import DisplayReading
 from unifiedqr.conformance.findings import Code, Finding, finding
+from unifiedqr.conformance.reading import Candidate, FieldReading
 from unifiedqr.conformance.symbol import Quality, SymbolReading
 from unifiedqr.errors import InvalidInput
 
@@ -45,7 +46,7 @@ _SIGNATURE_CODES: Final = {
 _SIGNATURE_TEXT: Final = {
     Status.UNSIGNED: "the code carries no signature: it is not the nationally issued code",
     Status.BAD_SIGNATURE: "the signature does not match the code: the code was altered or forged",
-    Status.UNKNOWN_KEY: "the code is signed with a key that is not on the trust list (self-signed or foreign)",
+    Status.UNKNOWN_KEY: "the code is signed with a key not on the trust list (self-signed or foreign)",
     Status.CODE_REVOKED: "this code was withdrawn (its signature is on the trust list's revoked codes)",
     Status.KEY_REVOKED: "the issuing key was revoked",
     Status.KEY_EXPIRED: "the issuing key had expired at the time of the assessment",
@@ -58,7 +59,9 @@ def _region(box: Sequence[float]) -> list[int]:
 
 
 # -- the code -----------------------------------------------------------------------------------------
-def choose_symbol(screen: str, symbols: Sequence[SymbolReading]) -> tuple[SymbolReading | None, list[Finding]]:
+def choose_symbol(
+    screen: str, symbols: Sequence[SymbolReading]
+) -> tuple[SymbolReading | None, list[Finding]]:
     """The personal code on the screen (the largest one if there are several)."""
     if not symbols:
         return None, [
@@ -196,7 +199,8 @@ def check_quality(
     out = [
         finding(
             Code.QUALITY_MEASURED,
-            f"version {reading.version or '?'}, EC {reading.ec_level or '?'}, {quality.module_px:.1f} px a module"
+            f"version {reading.version or '?'}, EC {reading.ec_level or '?'}, "
+            f"{quality.module_px:.1f} px a module"
             + (f" (≈ {module_mm:.2f} mm on a phone)" if module_mm else "")
             + f", quiet zone ≥ {quality.quiet_zone_min:.1f} modules, contrast {quality.contrast:.0%}",
             screen,
@@ -205,7 +209,11 @@ def check_quality(
             module_mm=module_mm,
         )
     ]
-    short = {side: round(v, 2) for side, v in quality.quiet_zone.items() if v < QUIET_ZONE_MODULES - QUIET_ZONE_TOLERANCE}
+    short = {
+        side: round(v, 2)
+        for side, v in quality.quiet_zone.items()
+        if v < QUIET_ZONE_MODULES - QUIET_ZONE_TOLERANCE
+    }
     if short:
         sides = ", ".join(f"{side} {value:.1f}" for side, value in short.items())
         out.append(
@@ -275,7 +283,9 @@ def check_quality(
         )
     elif not reading.ec_level:
         out.append(
-            finding(Code.QUALITY_NOT_MEASURED, "the decoder did not report the error-correction level", screen)
+            finding(
+                Code.QUALITY_NOT_MEASURED, "the decoder did not report the error-correction level", screen
+            )
         )
     if quality.inverted:
         out.append(
@@ -310,7 +320,8 @@ def check_display(screen: str, full_mode: bool, reading: DisplayReading, code: P
         out.append(
             finding(
                 Code.DISPLAY_NAME_MISMATCH,
-                f"the name shown ({name.best.seen if name.best else '?'}) is not the code's ({code.full_name}): "
+                f"the name shown ({name.best.seen if name.best else '?'}) is not the code's "
+                f"({code.full_name}): "
                 "the screen shows someone else's code or data",
                 screen,
                 expected=code.full_name,
@@ -319,20 +330,32 @@ def check_display(screen: str, full_mode: bool, reading: DisplayReading, code: P
         )
     elif name.status == "missing":
         out.append(
-            finding(Code.DISPLAY_NAME_MISSING, f"the holder's name ({code.full_name}) is not shown beside the code",
-                    screen, expected=code.full_name)
+            finding(
+                Code.DISPLAY_NAME_MISSING,
+                f"the holder's name ({code.full_name}) is not shown beside the code",
+                screen,
+                expected=code.full_name,
+            )
         )
     out += _document_findings(screen, full_mode, reading.document, code)
     out += _birth_findings(screen, full_mode, reading.birth_date, code)
     return [Finding(f.code, f.message, f.screen, {**f.details, "mode": mode}) for f in out]
 
 
-def _document_findings(screen: str, full_mode: bool, reading: FieldReading, code: PersonalCode) -> list[Finding]:
+def _document_findings(
+    screen: str, full_mode: bool, reading: FieldReading, code: PersonalCode
+) -> list[Finding]:
     masked_form = mask_document(code.document_number)
     expected = code.document_number if full_mode and not code.document_masked else masked_form
     if reading.status == "missing":
-        return [finding(Code.DISPLAY_DOCUMENT_MISSING, f"the document number ({expected}) is not shown",
-                        screen, expected=expected)]
+        return [
+            finding(
+                Code.DISPLAY_DOCUMENT_MISSING,
+                f"the document number ({expected}) is not shown",
+                screen,
+                expected=expected,
+            )
+        ]
     if reading.status == "other":
         best = reading.best
         return [
@@ -400,8 +423,14 @@ def _birth_findings(screen: str, full_mode: bool, reading: FieldReading, code: P
     masked_form = mask_birth_date(code.birth_date)
     expected = code.birth_date if full_mode and not code.birth_date_masked else masked_form
     if reading.status == "missing":
-        return [finding(Code.DISPLAY_BIRTH_DATE_MISSING, f"the birth date ({expected}) is not shown",
-                        screen, expected=expected)]
+        return [
+            finding(
+                Code.DISPLAY_BIRTH_DATE_MISSING,
+                f"the birth date ({expected}) is not shown",
+                screen,
+                expected=expected,
+            )
+        ]
     if reading.status == "other":
         best = reading.best
         return [
@@ -419,7 +448,8 @@ def _birth_findings(screen: str, full_mode: bool, reading: FieldReading, code: P
             return [
                 finding(
                     Code.DISPLAY_BIRTH_DATE_NOT_MASKED,
-                    f"the default mode shows the whole birth date ({leak.seen}); the spec masks it as {masked_form}",
+                    f"the default mode shows the whole birth date ({leak.seen}); "
+                    f"the spec masks it as {masked_form}",
                     screen,
                     expected=masked_form,
                     **_seen(leak),  # type: ignore[arg-type]
@@ -444,7 +474,8 @@ def _birth_findings(screen: str, full_mode: bool, reading: FieldReading, code: P
         return [
             finding(
                 Code.DISPLAY_BIRTH_DATE_FORMAT,
-                f"the full mode writes the birth date as {dmy.seen}; the spec shows it as in the code ({expected})",
+                f"the full mode writes the birth date as {dmy.seen}; "
+                f"the spec shows it as in the code ({expected})",
                 screen,
                 expected=expected,
                 **_seen(dmy),  # type: ignore[arg-type]

@@ -20,10 +20,10 @@ a match but cannot make one.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +44,7 @@ from unifiedqr.conformance.reading import (
     name_tolerance,
 )
 
+
 # -- name ---------------------------------------------------------------------------------------------
 def _word_runs(words: Sequence[str], size: int) -> Iterable[tuple[int, int]]:
     for length in (size - 1, size, size + 1):
@@ -58,10 +59,15 @@ def read_name(lines: Sequence[Line], expected: Expected) -> FieldReading:
     size = len(target.split())
     candidates: list[Candidate] = []
     pools: list[tuple[str, Box, str]] = [(letters_only(line.text), line.box, line.text) for line in lines]
-    for upper, lower in zip(lines, lines[1:], strict=False):
+    for upper, lower in itertools.pairwise(lines):
         if 0 <= lower.box[1] - upper.box[3] <= (upper.box[3] - upper.box[1]) * 1.5:
             joined = f"{upper.text} {lower.text}"
-            box = (min(upper.box[0], lower.box[0]), upper.box[1], max(upper.box[2], lower.box[2]), lower.box[3])
+            box = (
+                min(upper.box[0], lower.box[0]),
+                upper.box[1],
+                max(upper.box[2], lower.box[2]),
+                lower.box[3],
+            )
             pools.append((letters_only(joined), box, joined))
     best: tuple[int, str, Box, str] | None = None
     for folded, box, raw in pools:
@@ -128,7 +134,9 @@ def _date_tokens(text: str) -> Iterable[tuple[str, str, tuple[int, int | None, i
 
 def read_birth_date(lines: Sequence[Line], expected: Expected) -> FieldReading:
     year = int(expected.birth_date[:4])
-    month_day = None if expected.birth_masked else (int(expected.birth_date[5:7]), int(expected.birth_date[8:10]))
+    month_day = (
+        None if expected.birth_masked else (int(expected.birth_date[5:7]), int(expected.birth_date[8:10]))
+    )
     candidates: list[Candidate] = []
     for line in lines:
         found = list(_date_tokens(line.text))
@@ -141,8 +149,15 @@ def read_birth_date(lines: Sequence[Line], expected: Expected) -> FieldReading:
             else:
                 ok = y == year
             candidates.append(
-                Candidate("match" if ok else "other", form, token, line.text, line.box, has_label,
-                          variant=line.variant)
+                Candidate(
+                    "match" if ok else "other",
+                    form,
+                    token,
+                    line.text,
+                    line.box,
+                    has_label,
+                    variant=line.variant,
+                )
             )
     return FieldReading("birth_date", tuple(candidates))
 

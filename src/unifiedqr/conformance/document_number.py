@@ -29,9 +29,11 @@ import numpy.typing as npt
 
 from unifiedqr.conformance.glyphs import SHORT_GLYPH, glyph_heights
 from unifiedqr.conformance.ocr import Box, Line, Word
-from unifiedqr.conformance.reading import Candidate, Expected, FieldReading, close, is_mask, labelled
+from unifiedqr.conformance.reading import Candidate, Expected, FieldReading, Status, close, is_mask, labelled
 
 Gray = npt.NDArray[np.uint8]
+#: (status, form, mask glyphs counted) of one token.
+Verdict = tuple[Status, str, int | None]
 
 #: OCR look-alikes of digits inside a number.
 _LOOKALIKES: Final = str.maketrans({"O": "0", "o": "0", "Q": "0", "I": "1", "l": "1", "|": "1", "!": "1"})
@@ -68,8 +70,12 @@ def tokens(line: Line) -> Iterable[Token]:
             joined.append(word)
         if len(joined) >= 2:
             text = "".join(w.text for w in joined).rsplit(":", 1)[-1]
-            box = (joined[0].box[0], min(w.box[1] for w in joined), joined[-1].box[2],
-                   max(w.box[3] for w in joined))
+            box = (
+                joined[0].box[0],
+                min(w.box[1] for w in joined),
+                joined[-1].box[2],
+                max(w.box[3] for w in joined),
+            )
             yield Token(text, box, False)
 
 
@@ -77,7 +83,11 @@ def _prefix_form(
     prefix: str, heights: list[float] | None, expected: Expected
 ) -> tuple[str, int | None] | None:
     """The form of what precedes the visible digits: full, partly-masked, masked; None: no ID here."""
-    hidden = None if expected.document_masked else expected.document[: len(expected.document) - len(expected.visible_suffix)]
+    hidden = (
+        None
+        if expected.document_masked
+        else expected.document[: len(expected.document) - len(expected.visible_suffix)]
+    )
     mapped = prefix.translate(_LOOKALIKES)
     short = [h < SHORT_GLYPH for h in heights] if heights else []
     glyph_mask = bool(short) and all(short)
@@ -105,7 +115,7 @@ def _prefix_form(
     return None
 
 
-def judge(token: Token, expected: Expected, gray: Gray | None) -> tuple[str, str, int | None] | None:
+def judge(token: Token, expected: Expected, gray: Gray | None) -> Verdict | None:
     """(status, form, mask glyphs) of one token, or None when it is not a document number."""
     numeric = expected.document.lstrip("*").isdigit()
     text = token.text if numeric else token.text.upper()
@@ -130,7 +140,7 @@ def judge(token: Token, expected: Expected, gray: Gray | None) -> tuple[str, str
     return _other(text, mapped, suffix)
 
 
-def _other(text: str, mapped: str, suffix: str) -> tuple[str, str, int | None] | None:
+def _other(text: str, mapped: str, suffix: str) -> Verdict | None:
     """Someone else's number: ID-shaped (8-13 characters, not a 10-digit phone), maybe masked in front."""
     digits = re.search(r"[0-9]+$", mapped)
     if not digits or len(digits.group(0)) < 3 or len(text) not in _ID_LENGTHS:
@@ -159,7 +169,15 @@ def read_document(lines: Sequence[Line], expected: Expected, gray: Gray | None) 
                 is_labelled = labelled(line, lines, "document")
             status, form, glyphs = verdict
             candidates.append(
-                Candidate(status, form, token.text, line.text, token.box, is_labelled,  # type: ignore[arg-type]
-                          mask_glyphs=glyphs, variant=line.variant)
+                Candidate(
+                    status,
+                    form,
+                    token.text,
+                    line.text,
+                    token.box,
+                    is_labelled,
+                    mask_glyphs=glyphs,
+                    variant=line.variant,
+                )
             )
     return FieldReading("document", tuple(candidates))

@@ -100,9 +100,7 @@ def load_evidence(folder: str | Path) -> Evidence:
     """Read an evidence folder; problems become findings, never exceptions."""
     root = Path(folder)
     if not root.is_dir():
-        missing = finding(
-            Code.EVIDENCE_FOLDER_MISSING, f"{root} is not a folder of evidence", file=str(root)
-        )
+        missing = finding(Code.EVIDENCE_FOLDER_MISSING, f"{root} is not a folder of evidence", file=str(root))
         return Evidence(str(root), None, {}, None, (missing,))
     findings: list[Finding] = []
     screens: dict[str, Screen] = {}
@@ -145,7 +143,9 @@ def load_evidence(folder: str | Path) -> Evidence:
         account, account_finding = load_account(root / "account.json")
         if account_finding:
             findings.append(account_finding)
-    others = tuple(sorted(p.name for p in root.iterdir() if p.name not in used and not p.name.startswith(".")))
+    others = tuple(
+        sorted(p.name for p in root.iterdir() if p.name not in used and not p.name.startswith("."))
+    )
     return Evidence(str(root), app, screens, account, tuple(findings), others[:100])
 
 
@@ -295,7 +295,11 @@ def load_account(path: Path) -> tuple[Account | None, Finding | None]:
     api_key = data.get("api_key")
     venue_code = data.get("venue_code")
     reasons = []
-    if base_url is None or urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+    if (
+        base_url is None
+        or urlsplit(base_url).scheme not in ("http", "https")
+        or not urlsplit(base_url).netloc
+    ):
         reasons.append("base_url must be an http(s) URL")
     if not isinstance(api_key, str) or not api_key.strip() or len(api_key) > 512 or not api_key.isprintable():
         reasons.append("api_key must be the platform API key (text)")

@@ -173,7 +173,11 @@ class Finding:
         return SEVERITY[self.code]
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"code": self.code.value, "severity": self.severity.value, "message": self.message}
+        out: dict[str, Any] = {
+            "code": self.code.value,
+            "severity": self.severity.value,
+            "message": self.message,
+        }
         if self.screen is not None:
             out["screen"] = self.screen
         for key, value in self.details.items():

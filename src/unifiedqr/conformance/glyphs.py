@@ -9,6 +9,7 @@ touch), so cutting a word into glyphs is a column projection; only the tall part
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -57,7 +58,11 @@ def glyph_runs(ink: npt.NDArray[np.bool_], x_offset: int = 0, y_offset: int = 0)
     out = []
     for start, end in zip(edges[::2], edges[1::2], strict=True):
         rows = np.flatnonzero(ink[:, start:end].any(axis=1))
-        out.append(Glyph(int(start) + x_offset, int(end) + x_offset, int(rows[0]) + y_offset, int(rows[-1]) + y_offset))
+        out.append(
+            Glyph(
+                int(start) + x_offset, int(end) + x_offset, int(rows[0]) + y_offset, int(rows[-1]) + y_offset
+            )
+        )
     return out
 
 
@@ -80,7 +85,7 @@ def glyph_heights(gray: Gray, box: Box, visible: int) -> list[float] | None:
         return None
     digits = runs[-visible:]
     digit_height = float(np.median([g.height for g in digits]))
-    gaps = [b.left - a.right for a, b in zip(digits, digits[1:], strict=False)] or [1]
+    gaps = [b.left - a.right for a, b in itertools.pairwise(digits)] or [1]
     word_gap = max(3 * float(np.median(gaps)), digit_height * 0.5)
     out: list[float] = []
     edge = digits[0].left
@@ -114,7 +119,7 @@ def _words(glyphs: Sequence[Glyph], gap: float) -> Iterable[list[Glyph]]:
 
 def masked_numbers(gray: Gray, bands: Iterable[tuple[int, int]]) -> list[MaskedNumber]:
     """Masked numbers (short glyphs, then tall ones) in horizontal bands ``(top, bottom)`` of the screen."""
-    height, width = gray.shape
+    height = gray.shape[0]
     found: dict[Box, MaskedNumber] = {}
     for band_top, band_bottom in bands:
         top, bottom = max(band_top, 0), min(band_bottom, height)
@@ -145,7 +150,11 @@ def masked_numbers(gray: Gray, bands: Iterable[tuple[int, int]]) -> list[MaskedN
             start = word[len(word) - visible - mask]
             tall_part = word[len(word) - visible :]
             word_box = (start.left, min(g.top for g in word), word[-1].right, max(g.bottom for g in word))
-            visible_box = (tall_part[0].left, min(g.top for g in tall_part), tall_part[-1].right,
-                           max(g.bottom for g in tall_part))
+            visible_box = (
+                tall_part[0].left,
+                min(g.top for g in tall_part),
+                tall_part[-1].right,
+                max(g.bottom for g in tall_part),
+            )
             found.setdefault(word_box, MaskedNumber(word_box, visible_box, mask))
     return list(found.values())

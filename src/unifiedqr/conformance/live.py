@@ -7,11 +7,13 @@ answer met the contract: fields, error handling, idempotent retries. The calls, 
 | call | contract |
 |---|---|
 | ``health`` | ``GET /health`` → 200 ``{"status": "ok"}`` |
-| ``register`` | ``POST /people`` (a synthetic test person) → 201, 18-digit ``qid``, ``created: true``, a payload that parses strictly, shows the person's fields and verifies against the trust list |
+| ``register`` | ``POST /people`` (a synthetic test person) → 201, 18-digit ``qid``, ``created: true``, |
+|  | a payload that parses strictly, carries the person's fields and verifies against the trust list |
 | ``register_again`` | the same body → 200, ``created: false``, the same QID and the identical payload |
 | ``register_invalid`` | an impossible birth date → 422 problem details naming ``birth_date`` |
 | ``fetch_code`` | ``GET /people/{qid}/code`` → 200, the same payload |
-| ``fetch_safe_code`` | ``?masked=true`` → the signed safe code: document and birth date masked, no phone |
+| ``fetch_safe_code`` | ``?masked=true`` → the safe code: document and birth date masked, no phone; |
+|  | its signature, when it carries one (the look-up issue signs it), verifies |
 | ``unknown_person`` | ``GET /people/{random qid}/code`` → 404 problem details |
 | ``no_credentials`` | ``GET /people/{qid}`` without the key → 401 |
 | ``checkin`` | ``POST /checkins`` with an idempotency key → 201 ``recorded`` (needs ``venue_code``) |
@@ -73,20 +75,32 @@ class _Recorder:
     def __init__(self) -> None:
         self.calls: list[LiveCall] = []
 
-    def record(self, name: str, method: str, path: str, expected: str, response: httpx.Response | None,
-               problem: str | None) -> bool:
+    def record(
+        self,
+        name: str,
+        method: str,
+        path: str,
+        expected: str,
+        response: httpx.Response | None,
+        problem: str | None,
+    ) -> bool:
         status = response.status_code if response is not None else None
         self.calls.append(LiveCall(name, method, path, expected, problem is None, status, problem or ""))
         return problem is None
 
 
-def _check_payload(text: Any, trust: TrustList, at: dt.datetime) -> tuple[Any, str | None]:
+def _check_payload(
+    text: Any, trust: TrustList, at: dt.datetime, *, signed: bool = True
+) -> tuple[Any, str | None]:
+    """The strict code, and what is wrong with it; ``signed=False``: a signature is checked if present."""
     if not isinstance(text, str):
         return None, "no payload text in the answer"
     try:
         code = parse(text)
     except InvalidInput as exc:
         return None, f"the payload is not a strict v1.1 code ({exc})"
+    if not signed and code.signature is None:
+        return code, None
     outcome = verify_payload(text, trust, at)
     if not outcome.valid:
         return code, f"the payload's signature is {outcome.status.value} against the trust list"
@@ -130,8 +144,12 @@ def _findings(calls: list[LiveCall], account: Account) -> list[Finding]:
             continue
         if call.name == "registry_lookup":
             out.append(
-                finding(Code.REGISTRY_QID_UNKNOWN, f"the code's QID is not known to the registry: {call.detail}",
-                        call=call.name, status=call.status)
+                finding(
+                    Code.REGISTRY_QID_UNKNOWN,
+                    f"the code's QID is not known to the registry: {call.detail}",
+                    call=call.name,
+                    status=call.status,
+                )
             )
             continue
         out.append(
@@ -170,10 +188,21 @@ def _run(
     response = anonymous.raw("GET", "/health")
     body = _json(response)
     ok = response.status_code == 200 and isinstance(body, dict) and body.get("status") == "ok"
-    recorder.record("health", "GET", "/health", '200 {"status": "ok"}', response,
-                    None if ok else f"answered {response.status_code}")
-    person = {"document_number": _random_document(), "full_name": TEST_NAME, "birth_date": TEST_BIRTH,
-              "gender": "female", "phone": "09" + "".join(secrets.choice("0123456789") for _ in range(8))}
+    recorder.record(
+        "health",
+        "GET",
+        "/health",
+        '200 {"status": "ok"}',
+        response,
+        None if ok else f"answered {response.status_code}",
+    )
+    person = {
+        "document_number": _random_document(),
+        "full_name": TEST_NAME,
+        "birth_date": TEST_BIRTH,
+        "gender": "female",
+        "phone": "09" + "".join(secrets.choice("0123456789") for _ in range(8)),
+    }
     response = client.raw("POST", "/people", json=person)
     body = _json(response)
     problem = None
@@ -187,63 +216,126 @@ def _run(
             problem = "qid is not 18 digits"
         elif body.get("created") is not True:
             problem = "created is not true"
-        elif code is not None and problem is None and (
-            code.qid != qid
-            or code.document_number != person["document_number"]
-            or code.full_name != fold_name(TEST_NAME)
-            or code.birth_date != TEST_BIRTH
+        elif (
+            code is not None
+            and problem is None
+            and (
+                code.qid != qid
+                or code.document_number != person["document_number"]
+                or code.full_name != fold_name(TEST_NAME)
+                or code.birth_date != TEST_BIRTH
+            )
         ):
             problem = "the payload does not carry the registered person's fields"
-    recorder.record("register", "POST", "/people", "201 qid, payload (strict, signed), created: true",
-                    response, problem)
+    recorder.record(
+        "register", "POST", "/people", "201 qid, payload (strict, signed), created: true", response, problem
+    )
     if qid is None or payload is None:
         return
     response = client.raw("POST", "/people", json=person)
     body = _json(response)
-    same = (response.status_code == 200 and isinstance(body, dict) and body.get("created") is False
-            and body.get("qid") == qid and body.get("payload") == payload)
-    recorder.record("register_again", "POST", "/people", "200, created: false, same qid and payload", response,
-                    None if same else f"answered {response.status_code} without the same person")
+    same = (
+        response.status_code == 200
+        and isinstance(body, dict)
+        and body.get("created") is False
+        and body.get("qid") == qid
+        and body.get("payload") == payload
+    )
+    recorder.record(
+        "register_again",
+        "POST",
+        "/people",
+        "200, created: false, same qid and payload",
+        response,
+        None if same else f"answered {response.status_code} without the same person",
+    )
     response = client.raw("POST", "/people", json={**person, "birth_date": "1990-02-30"})
     body = _json(response)
-    named = (isinstance(body, dict) and isinstance(body.get("errors"), list) and body["errors"]
-             and isinstance(body["errors"][0], dict) and body["errors"][0].get("field") == "birth_date")
-    recorder.record("register_invalid", "POST", "/people", "422 problem details naming birth_date", response,
-                    None if response.status_code == 422 and _is_problem(response) and named
-                    else f"answered {response.status_code} without a problem naming birth_date")
+    named = (
+        isinstance(body, dict)
+        and isinstance(body.get("errors"), list)
+        and body["errors"]
+        and isinstance(body["errors"][0], dict)
+        and body["errors"][0].get("field") == "birth_date"
+    )
+    recorder.record(
+        "register_invalid",
+        "POST",
+        "/people",
+        "422 problem details naming birth_date",
+        response,
+        None
+        if response.status_code == 422 and _is_problem(response) and named
+        else f"answered {response.status_code} without a problem naming birth_date",
+    )
     path = f"/people/{qid}/code"
     response = client.raw("GET", path)
     body = _json(response)
-    recorder.record("fetch_code", "GET", path, "200, the registered payload", response,
-                    None if response.status_code == 200 and isinstance(body, dict) and body.get("payload") == payload
-                    else f"answered {response.status_code} without the registered payload")
+    recorder.record(
+        "fetch_code",
+        "GET",
+        path,
+        "200, the registered payload",
+        response,
+        None
+        if response.status_code == 200 and isinstance(body, dict) and body.get("payload") == payload
+        else f"answered {response.status_code} without the registered payload",
+    )
     response = client.raw("GET", path, params={"masked": "true"})
     body = _json(response)
     problem = f"answered {response.status_code}"
     if response.status_code == 200 and isinstance(body, dict):
-        safe, problem = _check_payload(body.get("payload"), trust, at)
-        if safe is not None and problem is None and (
-            safe.document_number != mask_document(person["document_number"])
-            or safe.birth_date != mask_birth_date(TEST_BIRTH)
-            or safe.phone is not None
-            or safe.qid != qid
+        safe, problem = _check_payload(body.get("payload"), trust, at, signed=False)
+        if (
+            safe is not None
+            and problem is None
+            and (
+                safe.document_number != mask_document(person["document_number"])
+                or safe.birth_date != mask_birth_date(TEST_BIRTH)
+                or safe.phone is not None
+                or safe.qid != qid
+            )
         ):
             problem = "the safe code is not the masked form of the person's code"
-    recorder.record("fetch_safe_code", "GET", path + "?masked=true", "200, the signed safe code", response, problem)
+    recorder.record(
+        "fetch_safe_code",
+        "GET",
+        path + "?masked=true",
+        "200, the safe code (its signature valid if signed)",
+        response,
+        problem,
+    )
     unknown = f"/people/{_random_qid()}/code"
     response = client.raw("GET", unknown)
-    recorder.record("unknown_person", "GET", unknown, "404 problem details", response,
-                    None if response.status_code == 404 and _is_problem(response)
-                    else f"answered {response.status_code}")
+    recorder.record(
+        "unknown_person",
+        "GET",
+        unknown,
+        "404 problem details",
+        response,
+        None if response.status_code == 404 and _is_problem(response) else f"answered {response.status_code}",
+    )
     response = anonymous.raw("GET", f"/people/{qid}")
-    recorder.record("no_credentials", "GET", f"/people/{qid}", "401", response,
-                    None if response.status_code == 401 else f"answered {response.status_code}")
+    recorder.record(
+        "no_credentials",
+        "GET",
+        f"/people/{qid}",
+        "401",
+        response,
+        None if response.status_code == 401 else f"answered {response.status_code}",
+    )
     if account.venue_code is not None:
         _checkins(client, account.venue_code, qid, recorder)
     for screen_qid in qids:
         response = client.raw("GET", f"/people/{screen_qid}")
-        recorder.record("registry_lookup", "GET", f"/people/{screen_qid}", "200: the QID is registered", response,
-                        None if response.status_code == 200 else f"answered {response.status_code}")
+        recorder.record(
+            "registry_lookup",
+            "GET",
+            f"/people/{screen_qid}",
+            "200: the QID is registered",
+            response,
+            None if response.status_code == 200 else f"answered {response.status_code}",
+        )
 
 
 def _checkins(client: Client, venue_code: str, qid: str, recorder: _Recorder) -> None:
@@ -252,18 +344,41 @@ def _checkins(client: Client, venue_code: str, qid: str, recorder: _Recorder) ->
     response = client.raw("POST", "/checkins", json=request)
     first = _json(response)
     ok = response.status_code == 201 and isinstance(first, dict) and first.get("status") == "recorded"
-    recorder.record("checkin", "POST", "/checkins", "201 recorded", response,
-                    None if ok else f"answered {response.status_code}")
+    recorder.record(
+        "checkin",
+        "POST",
+        "/checkins",
+        "201 recorded",
+        response,
+        None if ok else f"answered {response.status_code}",
+    )
     response = client.raw("POST", "/checkins", json=request)
     again = _json(response)
-    same = (ok and response.status_code == 200 and isinstance(again, dict)
-            and again.get("status") == "already_recorded" and isinstance(first, dict)
-            and again.get("occurred_at") == first.get("occurred_at")
-            and again.get("direction") == first.get("direction"))
-    recorder.record("checkin_retry", "POST", "/checkins", "200 already_recorded, the same scan", response,
-                    None if same else f"answered {response.status_code} without the first scan")
+    same = (
+        ok
+        and response.status_code == 200
+        and isinstance(again, dict)
+        and again.get("status") == "already_recorded"
+        and isinstance(first, dict)
+        and again.get("occurred_at") == first.get("occurred_at")
+        and again.get("direction") == first.get("direction")
+    )
+    recorder.record(
+        "checkin_retry",
+        "POST",
+        "/checkins",
+        "200 already_recorded, the same scan",
+        response,
+        None if same else f"answered {response.status_code} without the first scan",
+    )
     forged = venue_code[:-1] + ("A" if venue_code[-1] != "A" else "B")
     response = client.raw("POST", "/checkins", json={"venue_code": forged, "qid": qid})
     refused = 400 <= response.status_code < 500 and _is_problem(response)
-    recorder.record("checkin_forged_venue", "POST", "/checkins", "4xx problem details", response,
-                    None if refused else f"answered {response.status_code}")
+    recorder.record(
+        "checkin_forged_venue",
+        "POST",
+        "/checkins",
+        "4xx problem details",
+        response,
+        None if refused else f"answered {response.status_code}",
+    )

@@ -137,7 +137,10 @@ def unavailable_reason(binary: str | None = None) -> str | None:
     """None when Tesseract with the Vietnamese model can run here; otherwise why not."""
     binary = binary or tesseract_binary()
     if not binary:
-        return "the tesseract executable is not installed (Debian: apt-get install tesseract-ocr tesseract-ocr-vie)"
+        return (
+            "the tesseract executable is not installed "
+            "(Debian: apt-get install tesseract-ocr tesseract-ocr-vie)"
+        )
     if LANGUAGE not in _languages(binary):
         return f"tesseract has no '{LANGUAGE}' model (Debian: apt-get install tesseract-ocr-{LANGUAGE})"
     return None
@@ -209,11 +212,19 @@ def parse_tsv(text: str) -> list[Line]:
 def _surround(values: np.ndarray, box: Box) -> int:
     """The median grey just outside ``box`` (what the area looks like without the code)."""
     height, width = values.shape
-    left, top, right, bottom = (max(box[0] - 2, 0), max(box[1] - 2, 0),
-                                min(box[2] + 2, width - 1), min(box[3] + 2, height - 1))
+    left, top, right, bottom = (
+        max(box[0] - 2, 0),
+        max(box[1] - 2, 0),
+        min(box[2] + 2, width - 1),
+        min(box[3] + 2, height - 1),
+    )
     ring = np.concatenate(
-        (values[top, left:right + 1], values[bottom, left:right + 1],
-         values[top:bottom + 1, left], values[top:bottom + 1, right])
+        (
+            values[top, left : right + 1],
+            values[bottom, left : right + 1],
+            values[top : bottom + 1, left],
+            values[top : bottom + 1, right],
+        )
     )
     return int(np.median(ring)) if ring.size else 255
 
@@ -244,7 +255,9 @@ def read_crop(engine: OcrEngine, gray: Image.Image, box: Box) -> str:
         crop = ImageOps.invert(crop)
     factor = max(1.0, 48 / height)
     if factor > 1.0:
-        crop = crop.resize((round(crop.width * factor), round(crop.height * factor)), Image.Resampling.LANCZOS)
+        crop = crop.resize(
+            (round(crop.width * factor), round(crop.height * factor)), Image.Resampling.LANCZOS
+        )
     return " ".join(line.text for line in engine.read(crop, 8, DIGITS_LANGUAGE))
 
 

@@ -61,9 +61,9 @@ def canonical_json(value: Any) -> bytes:
                 check(sub)
 
     check(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,13 @@ class ListedApp:
         return (self.vendor, self.name, self.version)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "vendor": self.vendor, "version": self.version, "date": self.date,
-                "report": dict(self.report)}
+        return {
+            "name": self.name,
+            "vendor": self.vendor,
+            "version": self.version,
+            "date": self.date,
+            "report": dict(self.report),
+        }
 
     @classmethod
     def from_json(cls, data: Any, where: str = "apps[]") -> ListedApp:
@@ -135,7 +140,9 @@ class PublicList:
     def without(self, vendor: str, name: str, version: str | None = None) -> PublicList:
         """Withdrawal: one version, or every version of the app when ``version`` is None."""
         kept = tuple(
-            a for a in self.apps if not (a.vendor == vendor and a.name == name and version in (None, a.version))
+            a
+            for a in self.apps
+            if not (a.vendor == vendor and a.name == name and version in (None, a.version))
         )
         return PublicList(self.issuer, self.issued_at, self.sequence, kept)
 
@@ -220,7 +227,11 @@ def verify_list(document: Any, trust: TrustList, at: dt.datetime) -> ListVerific
 
 
 def build_list(
-    issuer: str, assessments: Sequence[Assessment], at: dt.datetime, sequence: int, date: dt.date | None = None
+    issuer: str,
+    assessments: Sequence[Assessment],
+    at: dt.datetime,
+    sequence: int,
+    date: dt.date | None = None,
 ) -> PublicList:
     """A list of the given passing assessments (the decision store of phase 2 will feed this)."""
     when = date or at.date()

@@ -25,15 +25,67 @@ MASK_GLYPHS: Final = frozenset("*#+×xX•·●∙⋅✱∗※✲✳⁎")
 #: Words of the labels apps put before each field (folded), to tell "another value" from "nothing".
 LABELS: Final = {
     "name": ("HO TEN", "HO VA TEN", "TEN", "NAME", "FULL NAME", "HO TEN DAY DU"),
-    "document": ("CCCD", "CMND", "CCCD/CMND", "SO GIAY TO", "GIAY TO", "SO DINH DANH", "HO CHIEU",
-                 "PASSPORT", "ID", "SO CCCD", "SO CMND", "DOCUMENT"),
+    "document": (
+        "CCCD",
+        "CMND",
+        "CCCD/CMND",
+        "SO GIAY TO",
+        "GIAY TO",
+        "SO DINH DANH",
+        "HO CHIEU",
+        "PASSPORT",
+        "ID",
+        "SO CCCD",
+        "SO CMND",
+        "DOCUMENT",
+    ),
     "birth_date": ("NGAY SINH", "NAM SINH", "SINH NGAY", "DATE OF BIRTH", "BIRTH", "DOB"),
 }
 #: The commonest Vietnamese family names (over 90 % of the population): a line starting with one and
 #: made only of letters is taken for a displayed name when the expected one is not found.
 SURNAMES: Final = frozenset(
-    "NGUYEN TRAN LE PHAM HOANG HUYNH PHAN VU VO DANG BUI DO HO NGO DUONG LY DINH DAO DOAN TRUONG LAM "
-    "MAI TRINH LUONG CAO QUACH TA LUU CHU KIEU THAI VUONG DIEP LAI TONG VI TANG HUA NONG KHUAT".split()
+    (
+        "NGUYEN",
+        "TRAN",
+        "LE",
+        "PHAM",
+        "HOANG",
+        "HUYNH",
+        "PHAN",
+        "VU",
+        "VO",
+        "DANG",
+        "BUI",
+        "DO",
+        "HO",
+        "NGO",
+        "DUONG",
+        "LY",
+        "DINH",
+        "DAO",
+        "DOAN",
+        "TRUONG",
+        "LAM",
+        "MAI",
+        "TRINH",
+        "LUONG",
+        "CAO",
+        "QUACH",
+        "TA",
+        "LUU",
+        "CHU",
+        "KIEU",
+        "THAI",
+        "VUONG",
+        "DIEP",
+        "LAI",
+        "TONG",
+        "VI",
+        "TANG",
+        "HUA",
+        "NONG",
+        "KHUAT",
+    )
 )
 
 
@@ -148,8 +200,10 @@ def close(seen: str, expected: str) -> bool:
 
 
 def is_mask(text: str) -> bool:
-    return 2 <= len(text) <= 14 and not any(ch.isdigit() for ch in text) and any(
-        ch in MASK_GLYPHS for ch in text
+    return (
+        2 <= len(text) <= 14
+        and not any(ch.isdigit() for ch in text)
+        and any(ch in MASK_GLYPHS for ch in text)
     )
 
 
@@ -175,5 +229,3 @@ def labelled(line: Line, lines: Sequence[Line], field_name: str) -> bool:
         if (same_row or above) and has_label(other.text):
             return True
     return False
-
-

@@ -28,7 +28,13 @@ from unifiedqr.imaging.pdf import images_to_pdf
 PDF_DPI: Final = 150
 A4_PX: Final = (1240, 1754)
 HTML_IMAGE_WIDTH: Final = 720
-_COLOURS: Final = {"error": "#b91c1c", "warning": "#b45309", "info": "#1d4ed8", "pass": "#15803d", "fail": "#b91c1c"}
+_COLOURS: Final = {
+    "error": "#b91c1c",
+    "warning": "#b45309",
+    "info": "#1d4ed8",
+    "pass": "#15803d",
+    "fail": "#b91c1c",
+}
 
 
 def annotated_screens(assessment: Assessment, images: Mapping[str, Image.Image]) -> dict[str, Image.Image]:
@@ -47,6 +53,18 @@ def report_json(assessment: Assessment) -> str:
 
 
 # -- HTML -------------------------------------------------------------------------------------------------
+_STYLE: Final = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:2rem;color:#111}
+body{max-width:1200px} table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f4f6} code{font-size:.85rem}
+.verdict{display:inline-block;padding:.2rem .8rem;color:#fff;border-radius:4px;font-weight:bold}
+.sev{color:#fff;padding:0 .4rem;border-radius:3px;font-size:.8rem}
+.screen{display:flex;gap:1.5rem;align-items:flex-start;flex-wrap:wrap}
+.screen img{max-width:100%;border:1px solid #999} .legend{color:#444;font-size:.9rem}
+"""
+
+
 def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
@@ -59,35 +77,56 @@ def _png_uri(image: Image.Image) -> str:
 
 def _findings_table(findings: Sequence[Finding]) -> str:
     rows = "".join(
-        f'<tr><td><span class="sev" style="background:{_COLOURS[f.severity.value]}">{_e(f.severity.value)}</span></td>'
-        f"<td><code>{_e(f.code.value)}</code></td><td>{_e(f.screen or '')}</td><td>{_e(f.message)}</td></tr>"
+        f'<tr><td><span class="sev" style="background:{_COLOURS[f.severity.value]}">'
+        f"{_e(f.severity.value)}</span></td><td><code>{_e(f.code.value)}</code></td>"
+        f"<td>{_e(f.screen or '')}</td><td>{_e(f.message)}</td></tr>"
         for f in findings
     )
     return f"<table><tr><th>severity</th><th>code</th><th>screen</th><th>message</th></tr>{rows}</table>"
 
 
 def _screen_html(screen: ScreenReport, image: Image.Image | None, findings: Sequence[Finding]) -> str:
-    parts = [f"<section><h2>Screen <code>{_e(screen.name)}</code> ({_e(screen.file)}, {screen.width}×{screen.height})</h2>"]
+    size = f"{screen.width}×{screen.height}"
+    parts = [f"<section><h2>Screen <code>{_e(screen.name)}</code> ({_e(screen.file)}, {size})</h2>"]
     parts.append('<div class="screen">')
     if image is not None:
-        parts.append(f'<img alt="{_e(screen.name)} screenshot, annotated" src="{_png_uri(thumbnail(image, HTML_IMAGE_WIDTH))}">')
+        uri = _png_uri(thumbnail(image, HTML_IMAGE_WIDTH))
+        parts.append(f'<img alt="{_e(screen.name)} screenshot, annotated" src="{uri}">')
     parts.append("<div>")
-    facts = [("code kind", screen.kind), ("QID", screen.qid), ("safe (masked) code", screen.safe_code),
-             ("version", screen.version), ("EC level", screen.ec_level), ("SHA-256", screen.sha256)]
+    facts = [
+        ("code kind", screen.kind),
+        ("QID", screen.qid),
+        ("safe (masked) code", screen.safe_code),
+        ("version", screen.version),
+        ("EC level", screen.ec_level),
+        ("SHA-256", screen.sha256),
+    ]
     for key, value in (screen.quality or {}).items():
         facts.append((key.replace("_", " "), json.dumps(value) if isinstance(value, dict) else value))
     facts.append(("OCR variants", ", ".join(screen.ocr_variants)))
-    parts.append("<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts) + "</table>")
+    parts.append(
+        "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts) + "</table>"
+    )
     if screen.fields:
-        parts.append("<h3>Fields read</h3><table><tr><th>field</th><th>status</th><th>form</th><th>seen</th></tr>")
-        parts.extend(f"<tr><td>{_e(f.field)}</td><td>{_e(f.status)}</td><td>{_e(f.form)}</td><td>{_e(f.seen)}</td></tr>"
-                     for f in screen.fields)
+        parts.append(
+            "<h3>Fields read</h3><table><tr><th>field</th><th>status</th><th>form</th><th>seen</th></tr>"
+        )
+        parts.extend(
+            f"<tr><td>{_e(f.field)}</td><td>{_e(f.status)}</td><td>{_e(f.form)}</td><td>{_e(f.seen)}</td></tr>"
+            for f in screen.fields
+        )
         parts.append("</table>")
     parts.append("<h3>Findings on this screen</h3>" + _findings_table(findings) if findings else "")
     parts.append("</div></div>")
     if screen.text:
-        parts.append("<details><summary>All text the OCR read</summary><table><tr><th>variant</th><th>box</th><th>text</th></tr>")
-        parts.extend(f"<tr><td>{_e(t.variant)}</td><td>{_e(list(t.box))}</td><td>{_e(t.text)}</td></tr>" for t in screen.text)
+        parts.append(
+            "<details><summary>All text the OCR read</summary>"
+            "<table><tr><th>variant</th><th>box</th><th>text</th></tr>"
+        )
+        parts.extend(
+            f"<tr><td>{_e(t.variant)}</td><td>{_e(list(t.box))}</td><td>{_e(t.text)}</td></tr>"
+            for t in screen.text
+        )
         parts.append("</table></details>")
     parts.append("</section>")
     return "".join(parts)
@@ -103,38 +142,36 @@ def report_html(assessment: Assessment, images: Mapping[str, Image.Image]) -> st
     live = ""
     if assessment.live:
         rows = "".join(
-            f"<tr><td>{_e(c.name)}</td><td><code>{_e(c.method)} {_e(c.path)}</code></td><td>{_e(c.status)}</td>"
-            f"<td>{_e(c.expected)}</td><td>{'met' if c.met else 'NOT met: ' + _e(c.detail)}</td></tr>"
+            f"<tr><td>{_e(c.name)}</td><td><code>{_e(c.method)} {_e(c.path)}</code></td>"
+            f"<td>{_e(c.status)}</td><td>{_e(c.expected)}</td>"
+            f"<td>{'met' if c.met else 'NOT met: ' + _e(c.detail)}</td></tr>"
             for c in assessment.live
         )
-        live = ("<section><h2>Live integration</h2><table><tr><th>call</th><th>request</th><th>status</th>"
-                f"<th>contract</th><th>result</th></tr>{rows}</table></section>")
+        live = (
+            "<section><h2>Live integration</h2><table><tr><th>call</th><th>request</th><th>status</th>"
+            f"<th>contract</th><th>result</th></tr>{rows}</table></section>"
+        )
     screens = "".join(
         _screen_html(s, annotated.get(s.name), [f for f in assessment.findings if f.screen == s.name])
         for s in assessment.screens
     )
-    legend = ("<p class=legend>Images: <b style='color:#2563eb'>blue</b> the code as located; "
-              "<b style='color:#ea8c00'>dashed orange</b> the required 4-module quiet zone; "
-              "<b style='color:#16a34a'>green</b>/<b style='color:#dc2626'>red</b> the clear zone measured and "
-              "the fields read (red: a finding); grey: every line of text the OCR read.</p>")
+    legend = (
+        "<p class=legend>Images: <b style='color:#2563eb'>blue</b> the code as located; "
+        "<b style='color:#ea8c00'>dashed orange</b> the required 4-module quiet zone; "
+        "<b style='color:#16a34a'>green</b>/<b style='color:#dc2626'>red</b> the clear zone measured and "
+        "the fields read (red: a finding); grey: every line of text the OCR read.</p>"
+    )
+    ocr = assessment.ocr_engine or "none"
     return f"""<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><title>Conformance report: {_e(title)}</title>
-<style>
-body{{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:2rem;color:#111;max-width:1200px}}
-table{{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}}
-th,td{{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}}
-th{{background:#f3f4f6}} code{{font-size:.85rem}}
-.verdict{{display:inline-block;padding:.2rem .8rem;color:#fff;border-radius:4px;font-weight:bold;background:{_COLOURS[verdict]}}}
-.sev{{color:#fff;padding:0 .4rem;border-radius:3px;font-size:.8rem}}
-.screen{{display:flex;gap:1.5rem;align-items:flex-start;flex-wrap:wrap}} .screen img{{max-width:100%;border:1px solid #999}}
-.legend{{color:#444;font-size:.9rem}}
-</style></head><body>
+<style>{_STYLE}</style></head><body>
 <h1>Conformance report</h1>
-<p><b>{_e(title)}</b> &nbsp; <span class="verdict">{_e(verdict.upper())}</span></p>
+<p><b>{_e(title)}</b> &nbsp;
+<span class="verdict" style="background:{_COLOURS[verdict]}">{_e(verdict.upper())}</span></p>
 <table>
 <tr><th>assessed at</th><td>{_e(summary["assessed_at"])}</td></tr>
 <tr><th>findings</th><td>{counts["error"]} error, {counts["warning"]} warning, {counts["info"]} info</td></tr>
-<tr><th>tool</th><td>unifiedqr {_e(assessment.tool_version)}, OCR: {_e(assessment.ocr_engine or "none")}</td></tr>
+<tr><th>tool</th><td>unifiedqr {_e(assessment.tool_version)}, OCR: {_e(ocr)}</td></tr>
 <tr><th>trust list keys</th><td>{_e(", ".join(assessment.trust_key_ids) or "none")}</td></tr>
 <tr><th>evidence</th><td>{_e(assessment.folder)}</td></tr>
 </table>
@@ -163,8 +200,14 @@ class _Pages:
         self.pages.append(self.page)
         self.y = self.margin
 
-    def text(self, value: str, size: int = 22, bold: bool = False, colour: tuple[int, int, int] = (17, 17, 17),
-             indent: int = 0) -> None:
+    def text(
+        self,
+        value: str,
+        size: int = 22,
+        bold: bool = False,
+        colour: tuple[int, int, int] = (17, 17, 17),
+        indent: int = 0,
+    ) -> None:
         face = font(size, bold)
         width = A4_PX[0] - 2 * self.margin - indent
         for paragraph in value.split("\n"):
@@ -190,8 +233,10 @@ class _Pages:
     def image(self, image: Image.Image, max_height: int) -> None:
         room = A4_PX[0] - 2 * self.margin
         scale = min(room / image.width, max_height / image.height, 1.0)
-        shown = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                             Image.Resampling.LANCZOS)
+        shown = image.resize(
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+            Image.Resampling.LANCZOS,
+        )
         if self.y + shown.height > A4_PX[1] - self.margin:
             self._new()
         self.page.paste(shown, (self.margin, self.y))
@@ -212,8 +257,10 @@ def report_pdf(assessment: Assessment, images: Mapping[str, Image.Image]) -> byt
     pages.text(f"Verdict: {verdict.upper()}", 30, True, _rgb(_COLOURS[verdict]))
     summary = assessment.summary()
     counts = summary["counts"]
-    pages.text(f"Assessed at {summary['assessed_at']} with unifiedqr {assessment.tool_version}; OCR "
-               f"{assessment.ocr_engine or 'none'}; trust list keys {', '.join(assessment.trust_key_ids) or 'none'}.")
+    pages.text(
+        f"Assessed at {summary['assessed_at']} with unifiedqr {assessment.tool_version}; OCR "
+        f"{assessment.ocr_engine or 'none'}; trust list keys {', '.join(assessment.trust_key_ids) or 'none'}."
+    )
     pages.text(f"{counts['error']} error, {counts['warning']} warning, {counts['info']} info.")
     pages.gap(20)
     pages.text("Findings", 30, True)
@@ -227,8 +274,11 @@ def report_pdf(assessment: Assessment, images: Mapping[str, Image.Image]) -> byt
         pages.text("Live integration", 30, True)
         for call in assessment.live:
             result = "met" if call.met else f"NOT met: {call.detail}"
-            pages.text(f"{call.name}: {call.method} {call.path} → {call.status}: {result}", 20,
-                       colour=(17, 17, 17) if call.met else _rgb(_COLOURS["error"]))
+            pages.text(
+                f"{call.name}: {call.method} {call.path} → {call.status}: {result}",
+                20,
+                colour=(17, 17, 17) if call.met else _rgb(_COLOURS["error"]),
+            )
     for screen in assessment.screens:
         pages._new()
         pages.text(f"Screen {screen.name} ({screen.file}, {screen.width}×{screen.height})", 30, True)
@@ -238,8 +288,11 @@ def report_pdf(assessment: Assessment, images: Mapping[str, Image.Image]) -> byt
         quality = screen.quality or {}
         if quality:
             zone = quality.get("quiet_zone_modules", {})
-            pages.text(f"QR version {screen.version}, EC {screen.ec_level}, {quality.get('module_px')} px a module, "
-                       f"contrast {quality.get('contrast')}, quiet zone (modules) {zone}", 18)
+            pages.text(
+                f"QR version {screen.version}, EC {screen.ec_level}, {quality.get('module_px')} px a module, "
+                f"contrast {quality.get('contrast')}, quiet zone (modules) {zone}",
+                18,
+            )
         for field in screen.fields:
             pages.text(f"{field.field}: {field.status} ({field.form}) read as “{field.seen}”", 18)
     return images_to_pdf(pages.pages, PDF_DPI)
@@ -258,4 +311,3 @@ def write_reports(assessment: Assessment, images: Mapping[str, Image.Image], out
         path.write_bytes(content)
         written.append(path)
     return written
-

@@ -118,9 +118,9 @@ def find_symbols(gray: Gray) -> list[SymbolReading]:
     return sorted(readings, key=lambda r: -r.area)
 
 
-def _at(corners: tuple[Point, Point, Point, Point], u: npt.NDArray[np.float64], v: npt.NDArray[np.float64]) -> tuple[
-    npt.NDArray[np.float64], npt.NDArray[np.float64]
-]:
+def _at(
+    corners: tuple[Point, Point, Point, Point], u: npt.NDArray[np.float64], v: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Bilinear map of unit-square coordinates (u right, v down) onto the symbol's quadrilateral."""
     (x0, y0), (x1, y1), (x2, y2), (x3, y3) = corners
     x = (1 - u) * (1 - v) * x0 + u * (1 - v) * x1 + u * v * x2 + (1 - u) * v * x3
@@ -186,7 +186,7 @@ def _quiet_zone(
 ) -> dict[str, float]:
     cx = sum(p[0] for p in corners) / 4
     cy = sum(p[1] for p in corners) / 4
-    limit = int(math.ceil(QUIET_ZONE_CAP * module_px)) + 1
+    limit = math.ceil(QUIET_ZONE_CAP * module_px) + 1
     skip = module_px / 2
     out: dict[str, float] = {}
     for index, side in enumerate(SIDES):

@@ -49,7 +49,8 @@ def images_to_pdf(images: Sequence[Image.Image], dpi: int) -> bytes:
             ).encode("ascii"),
             (
                 f"<< /Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
-                f"/ColorSpace {colour_space} /BitsPerComponent 8 /Filter /FlateDecode /Length {len(pixels)} >>\n"
+                f"/ColorSpace {colour_space} /BitsPerComponent 8 /Filter /FlateDecode "
+                f"/Length {len(pixels)} >>\n"
                 "stream\n"
             ).encode("ascii")
             + pixels
