@@ -68,6 +68,7 @@ def test_the_facade_is_pinned() -> None:
         "canonical_json",
         "check_folder",
         "load_evidence",
+        "load_trust",
         "sign_list",
         "verify_list",
         "write_reports",

@@ -258,3 +258,28 @@ def test_publish_verify_and_withdraw(
 @pytest.mark.parametrize("args", [["conformance", "check"], ["conformance", "check", "x"]])
 def test_usage_errors_exit_2(args: list[str]) -> None:
     assert run(*args)[0] == 2
+
+
+def test_a_checker_bug_is_a_finding_not_a_traceback(
+    built_case: Callable[[str], Built], trust_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    import unifiedqr.conformance as facade
+
+    assess_module = importlib.import_module("unifiedqr.conformance.assess")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(assess_module, "analyse_screen", broken)
+    folder = built_case("ok-light-small-full-code").folder
+    code, out, _ = run("conformance", "check", str(folder), "--trust", str(trust_file), "--json", "--no-live")
+    errors = [f for f in json.loads(out)["findings"] if f["severity"] == "error"]
+    assert code == 1 and {(f["code"], f.get("screen")) for f in errors} == {
+        ("CHECKER_INTERNAL_ERROR", "default"),
+        ("CHECKER_INTERNAL_ERROR", "full"),
+    }
+    monkeypatch.setattr(facade, "load_evidence", broken)
+    code, out, _ = run("conformance", "check", str(folder), "--trust", str(trust_file), "--json")
+    assert code == 1 and json.loads(out)["findings"][0]["code"] == "CHECKER_INTERNAL_ERROR"

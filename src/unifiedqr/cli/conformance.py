@@ -68,8 +68,7 @@ def check_cmd(
     at_text: str | None,
 ) -> None:
     """Assess the evidence FOLDER (default.png, full.png, app.json[, account.json])."""
-    from unifiedqr.conformance import check_folder
-    from unifiedqr.conformance.evidence import load_trust
+    from unifiedqr.conformance import check_folder, load_trust
 
     at = _time(at_text)
     trust, problem = load_trust(trust_path)

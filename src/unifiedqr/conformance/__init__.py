@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
+from unifiedqr import __version__
 from unifiedqr.codes.trust import TrustList
 from unifiedqr.conformance.assess import assess
 from unifiedqr.conformance.assessment import Assessment, FieldResult, LiveCall, ScreenReport, TextRegion
-from unifiedqr.conformance.evidence import Account, AppInfo, Evidence, load_evidence
-from unifiedqr.conformance.findings import SEVERITY, Code, Finding, Severity
+from unifiedqr.conformance.evidence import Account, AppInfo, Evidence, load_evidence, load_trust
+from unifiedqr.conformance.findings import SEVERITY, Code, Finding, Severity, finding
 from unifiedqr.conformance.live import run_live
 from unifiedqr.conformance.ocr import OcrEngine, OcrUnavailable, Tesseract, unavailable_reason
 from unifiedqr.conformance.public_list import (
@@ -55,6 +56,7 @@ __all__ = [
     "canonical_json",
     "check_folder",
     "load_evidence",
+    "load_trust",
     "sign_list",
     "verify_list",
     "write_reports",
@@ -71,7 +73,41 @@ def check_folder(
     extra_findings: Sequence[Finding] = (),
 ) -> tuple[Assessment, Evidence]:
     """Load and assess one evidence folder. ``ocr="auto"`` uses Tesseract when it is installed (its
-    absence is an ``OCR_UNAVAILABLE`` error finding); ``live=False`` skips the live checks."""
+    absence is an ``OCR_UNAVAILABLE`` error finding); ``live=False`` skips the live checks.
+
+    Never raises for anything in the evidence: a failure of the checker itself becomes a
+    ``CHECKER_INTERNAL_ERROR`` finding, so the contract's document is always produced."""
+    try:
+        return _check_folder(folder, trust, at, ocr=ocr, live=live, extra_findings=extra_findings)
+    except Exception as exc:
+        failed = finding(
+            Code.CHECKER_INTERNAL_ERROR,
+            f"the checker failed ({type(exc).__name__}: {exc}); please report it with the evidence",
+        )
+        empty = Evidence(str(folder), None, {}, None, ())
+        record = Assessment(
+            None,
+            str(folder),
+            at.replace(microsecond=0),
+            __version__,
+            (),
+            "",
+            (),
+            (),
+            (*extra_findings, failed),
+        )
+        return record, empty
+
+
+def _check_folder(
+    folder: str | Path,
+    trust: TrustList | None,
+    at: dt.datetime,
+    *,
+    ocr: OcrEngine | Literal["auto"] | None,
+    live: bool,
+    extra_findings: Sequence[Finding],
+) -> tuple[Assessment, Evidence]:
     evidence = load_evidence(folder)
     problem = None
     engine: OcrEngine | None

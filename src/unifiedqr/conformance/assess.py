@@ -237,7 +237,17 @@ def assess(
         reason = live_skipped or ("the trust list could not be read" if trust is None else "no live runner")
         findings.append(finding(Code.LIVE_NOT_RUN, f"live integration checks not run: {reason}"))
     else:
-        calls, live_findings = live(evidence.account, trust, at, sorted({c.qid for c in codes.values()}))
+        try:
+            calls, live_findings = live(evidence.account, trust, at, sorted({c.qid for c in codes.values()}))
+        except Exception as exc:
+            calls, live_findings = (
+                [],
+                [
+                    finding(
+                        Code.CHECKER_INTERNAL_ERROR, f"the live checks failed ({type(exc).__name__}: {exc})"
+                    )
+                ],
+            )
         findings += live_findings
     return Assessment(
         app=evidence.app,

@@ -52,7 +52,7 @@ class Token:
 
 
 def tokens(line: Line) -> Iterable[Token]:
-    """Words (after any ``label:``) and runs of words joined where OCR split one number."""
+    """Words (after any ``label:``), and runs of words joined where OCR or the app split one number."""
     words = list(line.words)
     for word in words:
         text = word.text.rsplit(":", 1)[-1].strip(".,;()[]")
@@ -63,7 +63,9 @@ def tokens(line: Line) -> Iterable[Token]:
         for word in words[start + 1 :]:
             previous = joined[-1]
             height = max(previous.box[3] - previous.box[1], 1)
-            if not (re.fullmatch(r"[0-9]{1,6}", word.text) and re.search(r"[0-9]$", previous.text)):
+            # digit groups ("0010 9302 9317"), or a mask then the digits ("****** 029317")
+            after = re.search(r"[0-9]$", previous.text) or (len(joined) == 1 and is_mask(previous.text))
+            if not (re.fullmatch(r"[0-9]{1,6}", word.text) and after):
                 break
             if word.box[0] - previous.box[2] > height:
                 break

@@ -13,7 +13,8 @@ rotated one. Luminance is Rec. 601 luma (what a camera-based scanner binarises),
 - **Quiet zone**: for each side, lines parallel to it are sampled outwards, one pixel apart; a line is
   clear when at least 97 % of its samples are within 35 % of the ink-paper contrast of the paper
   level. The quiet zone on that side is the clear distance in modules; the image's edge ends it.
-  Lines in the first half module are not judged (anti-aliasing of the symbol's own edge).
+  Lines in the first half module are not judged (anti-aliasing of the symbol's own edge), nor the
+  side's end modules (a plate's rounded corners may cut the very corners, which no scanner needs).
 - **Module size**: mean side length over the module count.
 """
 
@@ -182,7 +183,12 @@ def estimate_modules(gray: Gray, corners: tuple[Point, Point, Point, Point]) -> 
 
 
 def _quiet_zone(
-    gray: Gray, corners: tuple[Point, Point, Point, Point], module_px: float, paper: float, tolerance: float
+    gray: Gray,
+    corners: tuple[Point, Point, Point, Point],
+    module_px: float,
+    paper: float,
+    tolerance: float,
+    modules: int,
 ) -> dict[str, float]:
     cx = sum(p[0] for p in corners) / 4
     cy = sum(p[1] for p in corners) / 4
@@ -196,7 +202,9 @@ def _quiet_zone(
         if (cx - ax) * nx + (cy - ay) * ny > 0:  # point the normal away from the symbol
             nx, ny = -nx, -ny
         count = max(int(length), 16)
-        t = np.linspace(0.0, 1.0, count)
+        # the side without its end modules: a plate's rounded corners may cut the very corners
+        end = 1.0 / max(modules, 1)
+        t = np.linspace(end, 1.0 - end, count)
         base_x, base_y = ax + (bx - ax) * t, ay + (by - ay) * t
         clear = float(limit)
         for d in range(1, limit + 1):
@@ -236,5 +244,5 @@ def measure(gray: Gray, reading: SymbolReading) -> Quality | None:
     else:
         contrast = abs(float(np.median(light_values)) - float(np.median(dark_values))) / 255.0
     tolerance = max(PAPER_TOLERANCE * abs(paper - ink), 8.0)
-    quiet = _quiet_zone(gray, reading.corners, module_px, paper, tolerance)
+    quiet = _quiet_zone(gray, reading.corners, module_px, paper, tolerance, n)
     return Quality(n, module_px, ink, paper, contrast, inverted, quiet)
