@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric import ec
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from unifiedqr.codes import payload, signing
 from unifiedqr.codes.payload import PersonalCode
 from unifiedqr.codes.trust import SigningKey, TrustList
-from unifiedqr.imaging.card import font
+from unifiedqr.imaging.card import font as shipped_font
 from unifiedqr.imaging.render import encode, to_gray
 
 NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -112,6 +112,8 @@ class Style:
     name_case: str = "title"  # title | upper
     accent: tuple[int, int, int] = (22, 128, 74)
     doc_label: str = "Số CCCD"
+    birth_label: str = "Ngày sinh"
+    font_files: tuple[str, str] | None = None  # (regular, bold) TTF paths; None: the shipped DejaVu Sans
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,12 @@ def _symbol_image(spec: ScreenSpec, module_px: int) -> Image.Image:
 def render_screen(spec: ScreenSpec) -> Image.Image:
     width, height, density = PHONES[spec.style.phone]
     style = spec.style
+
+    def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+        if style.font_files is None:
+            return shipped_font(size, bold)
+        return ImageFont.truetype(style.font_files[1 if bold else 0], size)
+
     dark = style.theme == "dark"
 
     def dp(value: float) -> int:
@@ -230,7 +238,7 @@ def render_screen(spec: ScreenSpec) -> Image.Image:
         shown = spec.name.upper() if style.name_case == "upper" else spec.name
         draw.text((width // 2, y), shown, font=font(dp(21), True), fill=text, anchor="mt")
         y += dp(40)
-    rows = [(style.doc_label, spec.document), ("Ngày sinh", spec.birth)]
+    rows = [(style.doc_label, spec.document), (style.birth_label, spec.birth)]
     body = font(dp(16))
     label_face = font(dp(14))
     for label, value in rows:

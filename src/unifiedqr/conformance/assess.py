@@ -103,7 +103,7 @@ def read_text(
         reading = current if reading is None else reading.merged(current)
         lines += found
         used.append(variant.name)
-        if reading.document.status != "match" and not glyphs_done:
+        if not reading.document_conclusive and not glyphs_done:
             glyphs_done = True
             extra = _masked_number_lines(engine, image, blank, lines)
             if extra:

@@ -172,8 +172,14 @@ class DisplayReading:
         return (self.name, self.document, self.birth_date)
 
     @property
+    def document_conclusive(self) -> bool:
+        """The number was read whole or with its mask; only its last digits (the mask lost by the OCR,
+        or a shorter form) is worth another look."""
+        return any(c.form in ("full", "masked", "partly-masked") for c in self.document.matches)
+
+    @property
     def complete(self) -> bool:
-        return all(f.status == "match" for f in self.fields())
+        return self.name.status == "match" and self.birth_date.status == "match" and self.document_conclusive
 
     def merged(self, other: DisplayReading) -> DisplayReading:
         return DisplayReading(

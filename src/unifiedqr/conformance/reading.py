@@ -124,7 +124,8 @@ class FieldReading:
     @property
     def best(self) -> Candidate | None:
         pool = self.matches or self.others
-        return sorted(pool, key=lambda c: (not c.labelled, c.distance))[0] if pool else None
+        partial = ("masked-more", "year-only")  # a part of the value: a fuller reading says more
+        return sorted(pool, key=lambda c: (c.form in partial, not c.labelled, c.distance))[0] if pool else None
 
     def merged(self, other: FieldReading) -> FieldReading:
         known = {(c.status, c.form, c.seen) for c in self.candidates}
