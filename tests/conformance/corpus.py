@@ -190,6 +190,19 @@ CASES: tuple[Case, ...] = (
         "ok-blue-app-other-label",
         _pair(7, style=Style("light", "large", "columns", accent=(29, 78, 216), doc_label="CCCD/CMND")),
     ),
+    Case(
+        "ok-safe-code-shown-as-held-in-full-mode",
+        _pair(
+            3,
+            code=_safe(3),
+            style=Style("dark", "large", "inline"),
+            full={"document": "******007788", "birth": "2001-**-**"},
+        ),
+    ),
+    Case(
+        "ok-round-dots-and-logo",
+        _pair(5, style=Style("light", "large", "inline"), both={"dots": True, "logo": True, "ec_level": "H"}),
+    ),
     Case("ok-jpeg-screenshots", _pair(1, style=Style("light", "large", "inline"), jpeg_quality=88)),
     Case(
         "ok-downscaled-screenshots",

@@ -133,6 +133,8 @@ class ScreenSpec:
     paper: tuple[int, int, int] = (255, 255, 255)
     code_dp: int = 230
     second_code: str | None = None  # another code drawn small below the card (a second symbol)
+    dots: bool = False  # round data modules (finder patterns stay square, as apps draw them)
+    logo: bool = False  # a logo over the centre (needs a higher EC level to stay readable)
 
 
 def shown_fields(person: Person, full: bool) -> dict[str, str]:
@@ -159,12 +161,30 @@ def _symbol_image(spec: ScreenSpec, module_px: int) -> Image.Image:
     assert spec.code_text is not None
     symbol = encode(spec.code_text, ec=spec.ec_level)
     matrix = np.pad(symbol.modules, spec.quiet_modules, constant_values=False)
-    gray = to_gray(matrix, module_px)
-    dark = gray < 128
-    rgb = np.empty((*gray.shape, 3), dtype=np.uint8)
-    rgb[dark] = spec.ink
-    rgb[~dark] = spec.paper
-    return Image.fromarray(rgb)
+    if spec.dots:
+        image = Image.new("RGB", (matrix.shape[1] * module_px, matrix.shape[0] * module_px), spec.paper)
+        draw = ImageDraw.Draw(image)
+        n, q = symbol.size, spec.quiet_modules
+        for y, x in zip(*np.nonzero(matrix), strict=True):
+            r, c = y - q, x - q
+            finder = (r < 7 and c < 7) or (r < 7 and c >= n - 7) or (r >= n - 7 and c < 7)
+            box = (x * module_px, y * module_px, (x + 1) * module_px - 1, (y + 1) * module_px - 1)
+            if finder:
+                draw.rectangle(box, fill=spec.ink)
+            else:
+                draw.ellipse(box, fill=spec.ink)
+    else:
+        gray = to_gray(matrix, module_px)
+        dark = gray < 128
+        rgb = np.empty((*gray.shape, 3), dtype=np.uint8)
+        rgb[dark] = spec.ink
+        rgb[~dark] = spec.paper
+        image = Image.fromarray(rgb)
+    if spec.logo:
+        draw = ImageDraw.Draw(image)
+        cx, cy, r = image.width // 2, image.height // 2, image.width // 10
+        draw.rounded_rectangle((cx - r, cy - r, cx + r, cy + r), radius=r // 3, fill=(215, 38, 61))
+    return image
 
 
 def render_screen(spec: ScreenSpec) -> Image.Image:

@@ -48,12 +48,13 @@ class ScreenOutcome:
 
 
 def _blank_boxes(symbols: Sequence[SymbolReading], image: Image.Image) -> list[Box]:
-    """Each code and four modules around it (its quiet zone): no text is expected there."""
+    """Each code and half a module around it. Not its whole quiet zone: an app may put the name right
+    where the 4 modules end (the project's own card does), and text inside it is a quiet-zone finding."""
     boxes = []
     for symbol in symbols:
         left, top, right, bottom = symbol.box
         module = (right - left) / (symbol.modules or 25)
-        pad = round(4 * module)
+        pad = max(2, round(0.5 * module))
         boxes.append(
             (
                 max(left - pad, 0),

@@ -406,6 +406,8 @@ def _document_findings(
             ]
         return []
     if _pick(reading, ("full",)) is None:
+        if code.document_masked and _pick(reading, ("masked",)) is not None:
+            return []  # the safe code holds only the masked number: showing what it holds matches it
         shown = reading.matches[0]
         return [
             finding(
@@ -481,6 +483,8 @@ def _birth_findings(screen: str, full_mode: bool, reading: FieldReading, code: P
                 **_seen(dmy),  # type: ignore[arg-type]
             )
         ]
+    if code.birth_date_masked and _pick(reading, ("masked-iso",)) is not None:
+        return []  # the safe code holds only the year: showing what it holds matches it
     shown = reading.matches[0]
     return [
         finding(

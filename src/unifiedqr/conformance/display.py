@@ -109,7 +109,8 @@ def _other_name(line: Line, lines: Sequence[Line]) -> str | None:
 # -- birth date ---------------------------------------------------------------------------------------
 _FULL_ISO = re.compile(r"(?<![0-9])([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})(?![0-9])")
 _FULL_DMY = re.compile(r"(?<![0-9])([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})(?![0-9])")
-_MASKED_ISO = re.compile(r"(?<![0-9])([0-9]{4})-(\S{2,9})")
+#: ``-`` after the year; small type's hyphen often comes back from the OCR as ``.`` or ``_``.
+_MASKED_ISO = re.compile(r"(?<![0-9])([0-9]{4})[-._‐–](\S{2,9})")
 _MASKED_DMY = re.compile(r"(\S{2,9})[-/.]([0-9]{4})(?![0-9])")
 _YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])")
 
@@ -123,7 +124,7 @@ def _date_tokens(text: str) -> Iterable[tuple[str, str, tuple[int, int | None, i
         yield "full-dmy", match.group(0), (int(match[3]), int(match[2]), int(match[1]))
     for match in _MASKED_ISO.finditer(squeezed):
         rest = match[2].rstrip(".,;)")
-        if is_mask(rest.replace("-", "").replace("_", "")) and not any(c.isdigit() for c in rest):
+        if is_mask(re.sub(r"[-._‐–]", "", rest)) and not any(c.isdigit() for c in rest):
             yield "masked-iso", f"{match[1]}-{rest}", (int(match[1]), None, None)
     for match in _MASKED_DMY.finditer(squeezed):
         rest = match[1].lstrip("(:")
@@ -179,7 +180,8 @@ class DisplayReading:
 
     @property
     def complete(self) -> bool:
-        return self.name.status == "match" and self.birth_date.status == "match" and self.document_conclusive
+        birth = any(c.form != "year-only" for c in self.birth_date.matches)  # the mask may be lost
+        return self.name.status == "match" and birth and self.document_conclusive
 
     def merged(self, other: DisplayReading) -> DisplayReading:
         return DisplayReading(

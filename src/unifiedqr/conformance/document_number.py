@@ -27,7 +27,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from unifiedqr.conformance.glyphs import SHORT_GLYPH, glyph_heights
+from unifiedqr.conformance.glyphs import SHORT_GLYPH, Prefix, glyph_heights
 from unifiedqr.conformance.ocr import Box, Line, Word
 from unifiedqr.conformance.reading import Candidate, Expected, FieldReading, Status, close, is_mask, labelled
 
@@ -81,9 +81,7 @@ def tokens(line: Line) -> Iterable[Token]:
             yield Token(text, box, False)
 
 
-def _prefix_form(
-    prefix: str, heights: list[float] | None, expected: Expected
-) -> tuple[str, int | None] | None:
+def _prefix_form(prefix: str, glyphs: Prefix | None, expected: Expected) -> tuple[str, int | None] | None:
     """The form of what precedes the visible digits: full, partly-masked, masked; None: no ID here."""
     hidden = (
         None
@@ -91,9 +89,10 @@ def _prefix_form(
         else expected.document[: len(expected.document) - len(expected.visible_suffix)]
     )
     mapped = prefix.translate(_LOOKALIKES)
+    heights = glyphs.heights if glyphs else None
     short = [h < SHORT_GLYPH for h in heights] if heights else []
     glyph_mask = bool(short) and all(short)
-    mask_count = len(short) if glyph_mask else None
+    mask_count = len(short) if glyph_mask and glyphs is not None and glyphs.countable else None
     if not prefix:
         # only the last digits, no mask in front: this person's, but not the spec's form
         return ("masked-more", None) if len(expected.visible_suffix) >= 6 else None
@@ -133,10 +132,11 @@ def judge(token: Token, expected: Expected, gray: Gray | None) -> Verdict | None
         if cut < 2 or len(text) < cut or not close(mapped[-cut:], suffix):
             continue
         prefix = text[: len(text) - cut]
-        heights = None
+        glyphs = None
         if token.whole_word and gray is not None and prefix:
-            heights = glyph_heights(gray, token.box, cut)
-        form = _prefix_form(prefix, heights, expected)
+            # the image holds the number's real digits, whatever the OCR inserted or dropped
+            glyphs = glyph_heights(gray, token.box, len(suffix))
+        form = _prefix_form(prefix, glyphs, expected)
         if form is not None:
             return ("match", form[0], form[1])
     return _other(text, mapped, suffix)

@@ -66,9 +66,19 @@ def glyph_runs(ink: npt.NDArray[np.bool_], x_offset: int = 0, y_offset: int = 0)
     return out
 
 
-def glyph_heights(gray: Gray, box: Box, visible: int) -> list[float] | None:
-    """Heights (relative to the visible characters') of the glyphs before the last ``visible`` glyphs
-    of a word, nearest first, up to a word gap. None when the word cannot be cut into glyphs."""
+@dataclass(frozen=True)
+class Prefix:
+    """The glyphs before a word's visible characters: their heights relative to those characters'
+    (nearest first), and whether they look alike enough to be counted (glyphs merged by blur or
+    compression come out about twice as wide as the others)."""
+
+    heights: tuple[float, ...]
+    countable: bool
+
+
+def glyph_heights(gray: Gray, box: Box, visible: int) -> Prefix | None:
+    """The glyphs before the last ``visible`` glyphs of a word, up to a word gap; None when the word
+    cannot be cut into glyphs."""
     left, top, right, bottom = box
     height, width = gray.shape
     pad = max(2, (bottom - top) // 6)
@@ -87,14 +97,16 @@ def glyph_heights(gray: Gray, box: Box, visible: int) -> list[float] | None:
     digit_height = float(np.median([g.height for g in digits]))
     gaps = [b.left - a.right for a, b in itertools.pairwise(digits)] or [1]
     word_gap = max(3 * float(np.median(gaps)), digit_height * 0.5)
-    out: list[float] = []
+    before: list[Glyph] = []
     edge = digits[0].left
     for glyph in reversed(runs[:-visible]):
         if edge - glyph.right > word_gap:
             break
-        out.append(glyph.height / digit_height)
+        before.append(glyph)
         edge = glyph.left
-    return out
+    widths = sorted(g.width for g in before)
+    countable = bool(widths) and widths[-1] <= 1.5 * widths[len(widths) // 2] and digit_height >= 10
+    return Prefix(tuple(g.height / digit_height for g in before), countable)
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,9 @@ class FieldReading:
     def best(self) -> Candidate | None:
         pool = self.matches or self.others
         partial = ("masked-more", "year-only")  # a part of the value: a fuller reading says more
-        return sorted(pool, key=lambda c: (c.form in partial, not c.labelled, c.distance))[0] if pool else None
+        return (
+            sorted(pool, key=lambda c: (c.form in partial, not c.labelled, c.distance))[0] if pool else None
+        )
 
     def merged(self, other: FieldReading) -> FieldReading:
         known = {(c.status, c.form, c.seen) for c in self.candidates}
