@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from unifiedqr.codes.payload import masked_variant, parse
-from unifiedqr.conformance.checks import check_display
 from unifiedqr.conformance.display import read_display
+from unifiedqr.conformance.display_rules import check_display
 from unifiedqr.conformance.ocr import Line, Word, parse_tsv
 from unifiedqr.conformance.reading import close, edit_distance, fold, letters_only, name_tolerance
 

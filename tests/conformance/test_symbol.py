@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unifiedqr.conformance.checks import check_quality
+from unifiedqr.conformance.quality import check_quality
 from unifiedqr.conformance.symbol import estimate_modules, find_symbols, gray_of, measure
 from unifiedqr.imaging.render import encode, to_gray
 

@@ -86,15 +86,20 @@ class Quality:
         return min(self.quiet_zone.values())
 
     def to_json(self) -> dict[str, object]:
+        """Plain JSON numbers (never NaN: strict JSON parsers refuse it)."""
         return {
             "modules": self.modules,
-            "module_px": round(self.module_px, 2),
-            "ink": round(self.ink, 1),
-            "paper": round(self.paper, 1),
-            "contrast": round(self.contrast, 3),
+            "module_px": _number(self.module_px, 2),
+            "ink": _number(self.ink, 1),
+            "paper": _number(self.paper, 1),
+            "contrast": _number(self.contrast, 3),
             "inverted": self.inverted,
-            "quiet_zone_modules": {side: round(value, 2) for side, value in self.quiet_zone.items()},
+            "quiet_zone_modules": {side: _number(value, 2) for side, value in self.quiet_zone.items()},
         }
+
+
+def _number(value: float, digits: int) -> float | None:
+    return round(float(value), digits) if math.isfinite(value) else None
 
 
 def gray_of(image: Image.Image) -> Gray:
