@@ -32,7 +32,7 @@ from tests.conformance.generator import PEOPLE, Style, World, render_screen, spe
 
 from support.common import report, row  # noqa: E402
 from unifiedqr.codes.payload import format_code, mask_birth_date, mask_document  # noqa: E402
-from unifiedqr.conformance.assess import _blank_boxes, read_text  # noqa: E402
+from unifiedqr.conformance.assess import blank_boxes, read_text  # noqa: E402
 from unifiedqr.conformance.display import read_display  # noqa: E402
 from unifiedqr.conformance.ocr import Tesseract, read_variant, variants_for  # noqa: E402
 from unifiedqr.conformance.reading import edit_distance, letters_only, name_tolerance  # noqa: E402
@@ -113,7 +113,7 @@ def main() -> None:
         gray = gray_of(image)
         symbols = find_symbols(gray)
         assert symbols and symbols[0].text == format_code(code)
-        blank = _blank_boxes(symbols, image)
+        blank = blank_boxes(symbols, image)
         first = read_variant(engine, image, variants_for(image)[0], blank)
         texts = [line.text for line in first]
         add("raw.name_exact", any(shown_name in t for t in texts))

@@ -50,7 +50,7 @@ class ScreenOutcome:
     code: PersonalCode | None
 
 
-def _blank_boxes(symbols: Sequence[SymbolReading], image: Image.Image) -> list[Box]:
+def blank_boxes(symbols: Sequence[SymbolReading], image: Image.Image) -> list[Box]:
     """Each code and half a module around it. Not its whole quiet zone: an app may put the name right
     where the 4 modules end (the project's own card does), and text inside it is a quiet-zone finding."""
     boxes = []
@@ -182,7 +182,7 @@ def analyse_screen(
     if ocr is not None:
         try:
             reading, lines, used = read_text(
-                ocr, screen.image, code, _blank_boxes(symbols, screen.image), gray
+                ocr, screen.image, code, blank_boxes(symbols, screen.image), gray
             )
         except OcrFailed as exc:
             findings.append(finding(Code.OCR_FAILED, f"the display could not be read: {exc}", name))
