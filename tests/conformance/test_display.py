@@ -115,7 +115,12 @@ def test_someone_elses_data_is_a_mismatch_not_a_near_match() -> None:
 
 def test_missing_fields_and_what_is_not_a_document_number() -> None:
     lines = screen(
-        "Mã QR cá nhân", "Điện thoại: 0944713700", "QID 162979388586171100", "Cập nhật 12:30 18/01/2022"
+        "Mã QR cá nhân",
+        "Điện thoại: 0944713700",
+        "QID 162979388586171100",
+        "Mã định danh: 1629 7938 8586 1711 00",
+        "BHYT HS4010120878821",
+        "Cập nhật 12:30 18/01/2022",
     )
     reading = read_display(lines, CODE)
     assert reading.name.status == "missing" and reading.document.status == "missing"

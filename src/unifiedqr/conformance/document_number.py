@@ -58,7 +58,8 @@ def tokens(line: Line) -> Iterable[Token]:
         text = word.text.rsplit(":", 1)[-1].strip(".,;()[]")
         if text:
             yield Token(text, word.box, text == word.text.strip(".,;()[]"))
-    for start in range(len(words)):
+    start = 0
+    while start < len(words):
         joined: list[Word] = [words[start]]
         for word in words[start + 1 :]:
             previous = joined[-1]
@@ -70,7 +71,7 @@ def tokens(line: Line) -> Iterable[Token]:
             if word.box[0] - previous.box[2] > height:
                 break
             joined.append(word)
-        if len(joined) >= 2:
+        if len(joined) >= 2:  # only whole runs: a run's tail ("8586 1711 00" of a QID) is no number
             text = "".join(w.text for w in joined).rsplit(":", 1)[-1]
             box = (
                 joined[0].box[0],
@@ -79,6 +80,7 @@ def tokens(line: Line) -> Iterable[Token]:
                 max(w.box[3] for w in joined),
             )
             yield Token(text, box, False)
+        start += len(joined)
 
 
 def _prefix_form(prefix: str, glyphs: Prefix | None, expected: Expected) -> tuple[str, int | None] | None:
