@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "checkin": "unifiedqr.cli.venues:checkin_cmd",
     "selfcheck": "unifiedqr.cli.selfcheck:selfcheck_cmd",
     "dcc": "unifiedqr.cli.dcc:dcc_group",
+    "conformance": "unifiedqr.cli.conformance:conformance_group",
 }
 
 

@@ -71,6 +71,10 @@ class Decoded:
     kind: str
     position: tuple[tuple[int, int], ...] = ()
     step: str = "default"
+    #: Error-correction level as the symbol declares it (``L``, ``M``, ``Q``, ``H``; ``""`` if unknown).
+    ec_level: str = ""
+    #: Symbol version 1..40 (``0`` if the decoder did not say); the side is ``17 + 4 * version`` modules.
+    version: int = 0
 
     def to_json(self) -> dict[str, str]:
         """The fields the CLI's ``scan --json`` and the HTTP edge print (positions stay internal)."""
@@ -324,8 +328,28 @@ def decode_gray(gray: Gray, *, cascade: bool = True, scale: float = 1.0) -> list
         if text in seen:
             continue
         seen.add(text)
-        results.append(Decoded(text, classify(text).kind, _position(barcode, factor), step))
+        results.append(
+            Decoded(
+                text,
+                classify(text).kind,
+                _position(barcode, factor),
+                step,
+                str(getattr(barcode, "ec_level", "") or ""),
+                _version(barcode),
+            )
+        )
     return results
+
+
+def _version(barcode: zxingcpp.Barcode) -> int:
+    """The symbol version from zxing-cpp's ``extra`` (3.x); 0 when this zxing-cpp does not report it."""
+    extra = getattr(barcode, "extra", None)
+    value = extra.get("Version") if isinstance(extra, dict) else None
+    try:
+        version = int(str(value))
+    except ValueError:
+        return 0
+    return version if 1 <= version <= 40 else 0
 
 
 def decode_image(data: bytes | str | os.PathLike[str], *, cascade: bool = True) -> list[Decoded]:
