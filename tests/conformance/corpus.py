@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from unifiedqr.codes import payload
+from unifiedqr.codes import display
 from unifiedqr.codes.payload import PersonalCode
 from unifiedqr.codes.signing import revocation_id_of
 from unifiedqr.codes.trust import TrustList
@@ -127,8 +127,8 @@ def _revoked(world: World, code: PersonalCode) -> TrustList:
 
 def _unsafe_safe_code(world: World) -> PersonalCode:
     code = P0.code()
-    partly = code._replace(document_number=payload.mask_document(code.document_number))
-    return world.signed(payload.masked_variant(code)._replace(birth_date=partly.birth_date))
+    partly = code._replace(document_number=display.mask_document(code.document_number))
+    return world.signed(display.masked_variant(code)._replace(birth_date=partly.birth_date))
 
 
 def _lowercase_name(world: World) -> PersonalCode:

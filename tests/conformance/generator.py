@@ -22,7 +22,7 @@ import numpy as np
 from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image, ImageDraw, ImageFont
 
-from unifiedqr.codes import payload, signing
+from unifiedqr.codes import build, display, payload, signing
 from unifiedqr.codes.payload import PersonalCode
 from unifiedqr.codes.trust import SigningKey, TrustList
 from unifiedqr.imaging.card import font as shipped_font
@@ -46,7 +46,7 @@ class Person:
     insurance: str | None = None
 
     def code(self) -> PersonalCode:
-        return payload.build(
+        return build.build(
             document_number=self.document,
             full_name=self.name,
             birth_date=self.birth,
@@ -99,7 +99,7 @@ class World:
 
     def safe(self, code: PersonalCode) -> PersonalCode:
         """The signed safe (masked) code of the look-up issue."""
-        return signing.sign_code(payload.masked_variant(code), self.issuer, NOW)
+        return signing.sign_code(display.masked_variant(code), self.issuer, NOW)
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,8 @@ def shown_fields(person: Person, full: bool) -> dict[str, str]:
     """What a conforming screen shows for ``person`` in a mode (the app holds the whole record, so the
     full mode shows it whole even when the code on the screen is the safe one)."""
     birth_text = person.birth.isoformat()
-    document = person.document if full else payload.mask_document(person.document)
-    birth = birth_text if full else payload.mask_birth_date(birth_text)
+    document = person.document if full else display.mask_document(person.document)
+    birth = birth_text if full else display.mask_birth_date(birth_text)
     return {"name": person.name, "document": document, "birth": birth}
 
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import uvicorn
 
+from tests.support import OPERATOR, create_account, open_test_services
 from unifiedqr.client import Client
 from unifiedqr.codes.trust import TrustList
 from unifiedqr.conformance.assess import assess
@@ -25,9 +26,7 @@ from unifiedqr.conformance.live import run_live
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from unifiedqr.api.app import create_app
-from unifiedqr.config import Settings
 from unifiedqr.services import accounts
-from unifiedqr.services.context import Services
 
 
 class Sandbox:
@@ -49,10 +48,7 @@ class Sandbox:
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     root: Path = tmp_path_factory.mktemp("sandbox")
-    settings = Settings.from_env(
-        f"sqlite:///{root / 'sandbox.sqlite'}", environ={"UNIFIEDQR_DATA_DIR": str(root)}
-    )
-    ctx = Services(settings)
+    ctx = open_test_services(f"sqlite:///{root / 'sandbox.sqlite'}", root)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(ctx), host="127.0.0.1", port=0, log_level="warning", lifespan="off", loop="asyncio"
@@ -65,11 +61,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
     url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    platform = accounts.create_platform(ctx, "App under assessment")
+    platform = accounts.create_platform(ctx, OPERATOR, "App under assessment")
     password = secrets.token_urlsafe(12)
-    accounts.create_account(
-        ctx, None, role="venue_owner", name="Chủ quán", username="owner", password=password
-    )
+    create_account(ctx, role="venue_owner", name="Chủ quán", username="owner", password=password)
     with Client(url) as owner:
         owner.login("owner", password)
         venue = owner.register_venue(

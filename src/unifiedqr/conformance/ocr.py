@@ -154,7 +154,7 @@ class Tesseract:
     def __init__(self, binary: str | None = None, timeout: float = TIMEOUT_SECONDS) -> None:
         reason = unavailable_reason(binary)
         if reason:
-            raise OcrUnavailable(reason)
+            raise OcrUnavailable("ocr", reason)
         self.binary = binary or str(tesseract_binary())
         self.timeout = timeout
 
@@ -181,12 +181,12 @@ class Tesseract:
                 env=_env(),
             )
         except subprocess.TimeoutExpired:
-            raise OcrFailed(f"tesseract did not finish within {self.timeout:.0f} s") from None
+            raise OcrFailed("ocr", f"tesseract did not finish within {self.timeout:.0f} s") from None
         except OSError as exc:
-            raise OcrFailed(f"tesseract could not run ({exc.strerror})") from None
+            raise OcrFailed("ocr", f"tesseract could not run ({exc.strerror})") from None
         if done.returncode != 0:
             message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise OcrFailed(f"tesseract failed: {message[-1] if message else done.returncode}")
+            raise OcrFailed("ocr", f"tesseract failed: {message[-1] if message else done.returncode}")
         return parse_tsv(done.stdout.decode("utf-8", "replace"))
 
 

@@ -175,7 +175,7 @@ class PublicList:
 def sign_list(public_list: PublicList, key: SigningKey, at: dt.datetime) -> dict[str, Any]:
     """The signed document. Refuses a key outside its validity window at ``at``."""
     if not key.is_valid_at(at):
-        raise SigningError(f"signing key {key.key_id} is not valid at {at.isoformat()}")
+        raise SigningError("key", f"signing key {key.key_id} is not valid at {at.isoformat()}")
     body = public_list.body()
     signature = sign_bytes(canonical_json(body), key)
     key_id, _, value = signature.partition(".")
