@@ -24,6 +24,7 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_VENUE_BASE_URL``       the host printed in venue codes (default a placeholder to configure)
 ``UNIFIEDQR_BATCH_CAP``            most scans in one offline upload (default 5000)
 ``UNIFIEDQR_VISIT_*``              the visit rules' numbers (docs/venues.md)
+``UNIFIEDQR_TESSERACT``           the OCR engine ``conformance check`` runs (default: on PATH)
 ``UNIFIEDQR_URL``, ``_TOKEN``,     what the user-side commands talk to (:class:`ClientSettings`)
 ``_TOKEN_FILE``
 =================================  ==============================================================
@@ -337,3 +338,8 @@ def resolve_secrets(settings: Settings) -> Settings:
     elif not issuing.exists():
         raise ConfigError("UNIFIEDQR_ISSUING_KEY", f"{issuing} does not exist")
     return replace(settings, at_rest_key=key, at_rest_key_path=key_path, issuing_key_path=issuing)
+
+
+def tesseract_setting(environ: Mapping[str, str] | None = None) -> str | None:
+    """``UNIFIEDQR_TESSERACT``: the OCR engine of ``conformance check`` (default: ``tesseract`` on PATH)."""
+    return _Env(os.environ if environ is None else environ).get("TESSERACT")
