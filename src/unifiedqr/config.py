@@ -19,6 +19,8 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_TOKEN_TTL``            bearer token lifetime in seconds (default 3600)
 ``UNIFIEDQR_SQLITE_SYNCHRONOUS``   ``NORMAL`` (default: WAL survives a killed process) or ``FULL``
 ``UNIFIEDQR_SQLITE_WAL_LIMIT_MB``  WAL size that triggers a truncating checkpoint (default 64)
+``UNIFIEDQR_REPLICA_URL``          a PostgreSQL streaming replica for tracing and history reads
+``UNIFIEDQR_REPLICA_MAX_LAG_SECONDS``  how far behind the replica may be and still be read (default 5)
 ``UNIFIEDQR_MAX_BODY_BYTES``       request body cap (default 65536)
 ``UNIFIEDQR_PASSWORD_*``           argon2id cost: ``TIME_COST`` 3, ``MEMORY_KIB`` 65536, ``PARALLELISM`` 4
 ``UNIFIEDQR_VENUE_BASE_URL``       the host printed in venue codes (default a placeholder to configure)
@@ -103,6 +105,8 @@ class Settings:
     sqlite_synchronous: str = "NORMAL"
     sqlite_wal_limit_mb: int = 64
     sqlite_checkpoint_seconds: float = 1.0
+    replica_url: str | None = None
+    replica_max_lag_seconds: int = 5
     max_body_bytes: int = 64 * 1024
     api_key_cache_seconds: float = 5.0
     key_reload_seconds: float = 30.0
@@ -158,6 +162,8 @@ class Settings:
             token_ttl_seconds=env.integer("TOKEN_TTL", 3600, 30),
             sqlite_synchronous=synchronous,
             sqlite_wal_limit_mb=env.integer("SQLITE_WAL_LIMIT_MB", 64, 1),
+            replica_url=env.get("REPLICA_URL"),
+            replica_max_lag_seconds=env.integer("REPLICA_MAX_LAG_SECONDS", 5, 0),
             max_body_bytes=env.integer("MAX_BODY_BYTES", 64 * 1024, 1024),
             venues=_venue_settings(env),
             visit_rules=_visit_rules(env),

@@ -55,6 +55,8 @@ class Services:
             sqlite_synchronous=settings.sqlite_synchronous,
             wal_limit_bytes=settings.sqlite_wal_limit_mb * 1024 * 1024,
             checkpoint_seconds=settings.sqlite_checkpoint_seconds,
+            replica_url=settings.replica_url,
+            replica_max_lag_seconds=settings.replica_max_lag_seconds,
         )
         self.vault = Vault(settings.at_rest_key)
         self.passwords = Passwords(

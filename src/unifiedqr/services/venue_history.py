@@ -86,7 +86,7 @@ def _day_scans(
     start, end = rules.day_bounds(day)
     per_person: dict[bytes, list[Scan]] = defaultdict(list)
     elsewhere: dict[bytes, list[dt.datetime]] = defaultdict(list)
-    with ctx.db.read() as session:
+    with ctx.db.replica_read() as session:  # a history read: the replica when fresh enough
         conn = session.connection()
         rows = conn.execute(
             select(

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from unifiedqr.store import venue_models as _venue_models  # noqa: F401  (registers the venue tables)
+from unifiedqr.store.replica import Replica
 
 BUSY_TIMEOUT_MS = 10_000
 log = logging.getLogger("unifiedqr.store")
@@ -145,8 +146,11 @@ class Database:
         pool_size: int = 8,
         wal_limit_bytes: int = 64 * 1024 * 1024,
         checkpoint_seconds: float = 1.0,
+        replica_url: str | None = None,
+        replica_max_lag_seconds: float = 5.0,
     ) -> None:
         self.url = url
+        self.replica = Replica(replica_url, replica_max_lag_seconds, pool_size) if replica_url else None
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
@@ -188,6 +192,21 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session that only reads; closing it ends the transaction (loaded objects stay usable)."""
+        with self._read() as session:
+            yield session
+
+    @contextmanager
+    def replica_read(self) -> Iterator[Session]:
+        """A read session on the replica when one is configured and fresh, else on the primary.
+
+        For the heavy reads that tolerate the freshness bound (tracing, history). Write the audit
+        row of such a read on the primary (``write()``) before reading here.
+        """
+        replica = self.replica
+        if replica is not None and replica.fresh():
+            with replica.session() as session:
+                yield session
+            return
         with self._read() as session:
             yield session
 
@@ -237,6 +256,8 @@ class Database:
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()
+        if self.replica is not None:
+            self.replica.dispose()
 
 
 def migrations_dir() -> str:
