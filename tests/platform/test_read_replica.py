@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from tests.support import OPERATOR, open_test_services
+
 from unifiedqr.selfcheck import postgres
 from unifiedqr.services import accounts, venue_history, venues
 from unifiedqr.services.checkins import StaffScan, staff_scan
