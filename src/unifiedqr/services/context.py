@@ -11,6 +11,8 @@ resolved credentials (API keys and login tokens alike, ``api_key_cache_seconds``
 costs a database read (0.5 ms, a third of a staff scan), and an entrance sends thousands of scans
 with one token. The price: a revoked key, a logout or a password change made in *another* process
 takes effect there up to that many seconds later (docs/platform.md); in this process at once.
+Credentials that do not check out are counted per client address (``ctx.limits``, the one rate
+limiter of the process): past ``UNIFIEDQR_LIMIT_CREDENTIAL_ADDRESS`` that address gets 429.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import time
 from sqlalchemy import select
 
 from unifiedqr.config import Settings, resolve_secrets
-from unifiedqr.errors import ConfigError, Unauthenticated
+from unifiedqr.errors import ConfigError, TooManyRequests, Unauthenticated
+from unifiedqr.services import limits
 from unifiedqr.services.auth import (
     API_KEY_PREFIX,
     TOKEN_PREFIX,
@@ -52,8 +55,16 @@ class Services:
         self.settings = settings
         self.db = store_db.Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         self.vault = Vault(settings.at_rest_key)
+        hashing = settings.passwords
         self.passwords = Passwords(
-            settings.passwords.time_cost, settings.passwords.memory_kib, settings.passwords.parallelism
+            hashing.time_cost,
+            hashing.memory_kib,
+            hashing.parallelism,
+            concurrency=hashing.concurrency,
+            queue_seconds=hashing.queue_seconds,
+        )
+        self.limits = limits.build(
+            settings.redis_url, lambda text: self.vault.lookup_hash("rate-limit", text)
         )
         self.keys = IssuingKeys(settings.issuing_key_path, self.db, settings.key_reload_seconds)
         self.venues = VenueRuntime(self)
@@ -62,6 +73,7 @@ class Services:
 
     def close(self) -> None:
         self.db.dispose()
+        self.limits.close()
 
     @staticmethod
     def now() -> dt.datetime:
@@ -83,13 +95,32 @@ class Services:
         cached = self._credentials.get(credential)
         return cached[1] if cached is not None and cached[0] > time.monotonic() else None
 
-    def credential(self, credential: str) -> Principal:
-        """The principal of a bare API key or login token; Unauthenticated when it does not check out."""
-        if len(credential) > MAX_CREDENTIAL:
-            raise Unauthenticated("invalid credentials")
+    def credential(self, credential: str, address: str | None = None) -> Principal:
+        """The principal of a bare API key or login token; Unauthenticated when it does not check out.
+
+        With the client's ``address`` (the API passes it), failures are counted per address and,
+        past the limit, every credential not already cached from that address gets 429.
+        """
         cached = self.cached_credential(credential)
         if cached is not None:
             return cached
+        if address is None:
+            return self._resolve(credential)
+        rate = self.settings.limits.credential_address
+        open_ = self.limits.check("credential_address", address, rate)
+        if not open_.allowed:
+            raise TooManyRequests(
+                "Authorization", "too many invalid credentials from this address", open_.retry_after
+            )
+        try:
+            return self._resolve(credential)
+        except Unauthenticated:
+            self.limits.acquire("credential_address", address, rate)
+            raise
+
+    def _resolve(self, credential: str) -> Principal:
+        if len(credential) > MAX_CREDENTIAL:
+            raise Unauthenticated("invalid credentials")
         if credential.startswith(API_KEY_PREFIX):
             principal = self._api_key_principal(credential)
         elif credential.startswith(TOKEN_PREFIX):
