@@ -245,6 +245,25 @@ def revoke_key_cmd(key_id: str, database_url: str | None) -> None:
     click.echo(f"revoked key {key_id}; rotate and reissue now", err=True)
 
 
+@admin_group.command("outbox")
+@DB_OPTION
+@json_option
+def outbox_cmd(database_url: str | None, as_json: bool) -> None:
+    """The SMS outbox: messages the platform queued (consent codes), oldest first.
+
+    In development and tests nothing is sent: this is where a holder's one-time code is read.
+    With --json, an array of {"to", "text", "created_at"}.
+    """
+    from unifiedqr.services import sms
+
+    entries = sms.outbox(open_services(database_url), operator())
+    if as_json:
+        emit_json(jsonable(entries))
+        return
+    for entry in entries:
+        click.echo(f"{entry.created_at.isoformat()}  {entry.to}  {entry.text}")
+
+
 # ---------------------------------------------------------------------------------------------------
 @click.group("db")
 def db_group() -> None:

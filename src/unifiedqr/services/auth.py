@@ -72,6 +72,11 @@ class Permission(enum.StrEnum):
     VENUE_VISITS_READ = "venue:visits:read"
     SELF_CHECKINS_SUBMIT = "self:checkins:submit"
     PLATFORM_CHECKINS_SUBMIT = "platform:checkins:submit"
+    # holder consent (issue 10): a platform completes its own requests, the holder decides
+    PLATFORM_CONSENTS_USE = "platform:consents:use"
+    SELF_CONSENTS_DECIDE = "self:consents:decide"
+    # the development SMS outbox (the host's ``admin outbox``)
+    OUTBOX_READ = "any:outbox:read"
 
 
 P = Permission
@@ -85,6 +90,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ANY_PEOPLE_CORRECT,
             P.VENUES_REGISTER,
             P.ANY_VENUES_MANAGE,
+            P.OUTBOX_READ,
         }
     ),
     Role.PLATFORM: frozenset(
@@ -96,6 +102,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PLATFORM_DECLARATIONS_SUBMIT,
             P.PLATFORM_DECLARATIONS_READ,
             P.PLATFORM_CHECKINS_SUBMIT,
+            P.PLATFORM_CONSENTS_USE,
         }
     ),
     Role.VENUE_OWNER: frozenset(
@@ -104,7 +111,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VENUE_STAFF: frozenset({P.VENUE_READ, P.VENUE_SCANS_SUBMIT}),
     Role.HEALTH_OFFICIAL: frozenset({P.ANY_PEOPLE_READ, P.ANY_DECLARATIONS_READ}),
     Role.CITIZEN: frozenset(
-        {P.SELF_PEOPLE_READ, P.SELF_DECLARATIONS_SUBMIT, P.SELF_DECLARATIONS_READ, P.SELF_CHECKINS_SUBMIT}
+        {
+            P.SELF_PEOPLE_READ,
+            P.SELF_DECLARATIONS_SUBMIT,
+            P.SELF_DECLARATIONS_READ,
+            P.SELF_CHECKINS_SUBMIT,
+            P.SELF_CONSENTS_DECIDE,
+        }
     ),
 }
 

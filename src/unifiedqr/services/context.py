@@ -35,6 +35,7 @@ from unifiedqr.services.auth import (
     read_token,
 )
 from unifiedqr.services.keys import IssuingKeys
+from unifiedqr.services.sms import Outbox, SmsGateway
 from unifiedqr.services.venue_runtime import VenueRuntime
 from unifiedqr.store import db as store_db
 from unifiedqr.store.crypto import Vault
@@ -63,6 +64,7 @@ class Services:
             concurrency=hashing.concurrency,
             queue_seconds=hashing.queue_seconds,
         )
+        self.sms: SmsGateway = Outbox(self.vault)
         self.limits = limits.build(
             settings.redis_url, lambda text: self.vault.lookup_hash("rate-limit", text)
         )
