@@ -54,6 +54,8 @@ class Services:
         if settings.at_rest_key is None or settings.issuing_key_path is None:
             raise ConfigError("UNIFIEDQR_AT_REST_KEY_FILE", "keys are not configured")
         self.settings = settings
+        if settings.data_dir.exists():  # the generated keys live there: owner only (issue 10 #7)
+            store_db.private_directory(settings.data_dir)
         self.db = store_db.Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         self.vault = Vault(settings.at_rest_key)
         hashing = settings.passwords
