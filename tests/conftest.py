@@ -92,6 +92,7 @@ def wipe(ctx: Services) -> None:
                 session.execute(delete(table))
     ctx.forget_credentials()
     ctx.venues.forget()
+    ctx.limits.clear()
 
 
 @pytest.fixture

@@ -16,9 +16,11 @@ import httpx
 
 from unifiedqr.errors import (
     Conflict,
+    Gone,
     InvalidInput,
     NotFound,
     PermissionDenied,
+    TooManyRequests,
     Unauthenticated,
     UnifiedQRError,
 )
@@ -61,6 +63,11 @@ def _raise_for(response: httpx.Response) -> None:
         raise NotFound(field or "resource", reason or "not found")
     if status == 409:
         raise Conflict(field or "request", reason or "conflict")
+    if status == 410:
+        raise Gone(field or "resource", reason or "gone")
+    if status == 429:
+        retry = response.headers.get("Retry-After", "1")
+        raise TooManyRequests(field, reason or "too many requests", int(retry) if retry.isdigit() else 1)
     if status == 422 and field:
         raise InvalidInput(field, reason)
     raise ApiError(status, problem)

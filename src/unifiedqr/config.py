@@ -22,7 +22,11 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_REPLICA_URL``          a PostgreSQL streaming replica for tracing and history reads
 ``UNIFIEDQR_REPLICA_MAX_LAG_SECONDS``  how far behind the replica may be and still be read (default 5)
 ``UNIFIEDQR_MAX_BODY_BYTES``       request body cap (default 65536)
-``UNIFIEDQR_PASSWORD_*``           argon2id cost: ``TIME_COST`` 3, ``MEMORY_KIB`` 65536, ``PARALLELISM`` 4
+``UNIFIEDQR_PASSWORD_*``           argon2id cost: ``TIME_COST`` 3, ``MEMORY_KIB`` 65536, ``PARALLELISM`` 4;
+                                   ``CONCURRENCY`` 2 hashes at once, ``QUEUE_SECONDS`` 5 of waiting
+``UNIFIEDQR_TRUSTED_PROXIES``      proxies whose ``X-Forwarded-For`` to believe (IPs or CIDRs, commas)
+``UNIFIEDQR_REDIS_URL``            shared rate limits across workers and hosts (default: in-process)
+``UNIFIEDQR_LIMIT_*``              rate limits as ``count/seconds`` (:class:`LimitSettings`)
 ``UNIFIEDQR_VENUE_BASE_URL``       the host printed in venue codes (default a placeholder to configure)
 ``UNIFIEDQR_BATCH_CAP``            most scans in one offline upload (default 5000)
 ``UNIFIEDQR_VISIT_*``              the visit rules' numbers (docs/venues.md)
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import os
 import sys
@@ -82,11 +87,36 @@ class VenueSettings:
 
 @dataclass(frozen=True)
 class PasswordHashing:
-    """argon2id cost (``UNIFIEDQR_PASSWORD_MEMORY_KIB``...); argon2-cffi's RFC 9106 defaults."""
+    """argon2id cost (``UNIFIEDQR_PASSWORD_MEMORY_KIB``...); argon2-cffi's RFC 9106 defaults.
+
+    ``concurrency`` hashes run at once at most (memory: ``concurrency x memory_kib``); a request
+    waits up to ``queue_seconds`` for a turn, then gets 503 with ``Retry-After`` (issue 10 #3).
+    """
 
     time_cost: int = 3
     memory_kib: int = 64 * 1024
     parallelism: int = 4
+    concurrency: int = 2
+    queue_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``count`` events within any ``seconds`` (a sliding window; ``services.limits``)."""
+
+    count: int
+    seconds: int
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """``UNIFIEDQR_LIMIT_<NAME>=count/seconds``; the defaults are the issue's fixed contract."""
+
+    login: Rate = Rate(10, 900)  # failed log-ins for one login from one address
+    login_address: Rate = Rate(100, 900)  # failed log-ins from one address, any login
+    credential_address: Rate = Rate(30, 300)  # API keys and tokens that do not check out, per address
+    registration: Rate = Rate(10, 3600)  # registrations of one document by one platform
+    checkin_page: Rate = Rate(60, 600)  # submissions of the anonymous check-in page per address
 
 
 @dataclass(frozen=True)
@@ -113,6 +143,9 @@ class Settings:
     venues: VenueSettings = field(default_factory=VenueSettings)
     visit_rules: VisitRules = field(default_factory=VisitRules)
     passwords: PasswordHashing = field(default_factory=PasswordHashing)
+    trusted_proxies: tuple[str, ...] = ()
+    redis_url: str | None = field(default=None, repr=False)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     @property
     def production(self) -> bool:
@@ -171,7 +204,12 @@ class Settings:
                 time_cost=env.integer("PASSWORD_TIME_COST", 3, 1),
                 memory_kib=env.integer("PASSWORD_MEMORY_KIB", 64 * 1024, 64),
                 parallelism=env.integer("PASSWORD_PARALLELISM", 4, 1),
+                concurrency=env.integer("PASSWORD_CONCURRENCY", 2, 1),
+                queue_seconds=float(env.integer("PASSWORD_QUEUE_SECONDS", 5, 0)),
             ),
+            trusted_proxies=_trusted_proxies(env.get("TRUSTED_PROXIES")),
+            redis_url=env.get("REDIS_URL"),
+            limits=_limit_settings(env),
         )
 
 
@@ -196,6 +234,37 @@ class _Env:
         if value < minimum:
             raise ConfigError(ENV_PREFIX + name, f"must be at least {minimum}")
         return value
+
+
+def _trusted_proxies(text: str | None) -> tuple[str, ...]:
+    """``UNIFIEDQR_TRUSTED_PROXIES``: IP addresses or networks, comma-separated, normalised."""
+    out = []
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError:
+            raise ConfigError(
+                "UNIFIEDQR_TRUSTED_PROXIES", f"{item.strip()!r} is not an IP address or network"
+            ) from None
+    return tuple(out)
+
+
+def _limit_settings(env: _Env) -> LimitSettings:
+    """``UNIFIEDQR_LIMIT_LOGIN=10/900`` and its siblings: ``count/seconds``, both positive."""
+    values: dict[str, Rate] = {}
+    for name in LimitSettings.__dataclass_fields__:
+        text = env.get("LIMIT_" + name.upper())
+        if text is None:
+            continue
+        count, sep, seconds = text.partition("/")
+        if not (sep and count.strip().isdigit() and seconds.strip().isdigit()):
+            raise ConfigError(ENV_PREFIX + "LIMIT_" + name.upper(), "is count/seconds, e.g. 10/900")
+        if int(count) < 1 or int(seconds) < 1:
+            raise ConfigError(ENV_PREFIX + "LIMIT_" + name.upper(), "count and seconds must be at least 1")
+        values[name] = Rate(int(count), int(seconds))
+    return replace(LimitSettings(), **values)
 
 
 def _venue_settings(env: _Env) -> VenueSettings:

@@ -122,8 +122,15 @@ MATRIX: list[Row] = [
         ),
     ]
 ]
-#: exercised in their own tests (they change the caller's credentials or need none)
-ELSEWHERE = {("POST", "/auth/token"), ("POST", "/auth/logout")}
+#: exercised in their own tests (they change the caller's credentials or need none; the consent
+#: endpoints have their own matrix in test_consents.py)
+ELSEWHERE = {
+    ("POST", "/auth/token"),
+    ("POST", "/auth/logout"),
+    ("GET", "/me/consents"),
+    ("POST", "/me/consents/{consent_id}/approve"),
+    ("POST", "/me/consents/{consent_id}/refuse"),
+}
 
 
 PREFIXES = ("/health", "/ready", "/trust-list", "/me", "/people", "/platforms", "/accounts", "/auth")

@@ -80,13 +80,23 @@ def run_server(ctx: Any, host: str, port: int, workers: int = 1, access_log: boo
         f"database {_safe_url(settings.database_url)}; keys from {settings.issuing_key_path}",
         err=True,
     )
+    if workers > 1 and not settings.redis_url:
+        click.echo(
+            f"warning: rate limits are per worker: each of the {workers} workers counts its own (up to"
+            f" {workers}x the configured limits); set UNIFIEDQR_REDIS_URL to share them",
+            err=True,
+        )
     common: dict[str, Any] = {
         "host": host,
         "port": port,
         "loop": "uvloop",
         "http": "httptools",
         "access_log": access_log,
-        "log_level": "warning",
+        # uvicorn writes access lines at INFO: at "warning" --access-log printed nothing (issue 10 #7)
+        "log_level": "info" if access_log else "warning",
+        # The client address is read in one place (api.addresses, UNIFIEDQR_TRUSTED_PROXIES); uvicorn
+        # would otherwise rewrite it from X-Forwarded-For whenever the peer is 127.0.0.1.
+        "proxy_headers": False,
         "timeout_graceful_shutdown": 5,
     }
     if workers <= 1:
@@ -233,6 +243,25 @@ def revoke_key_cmd(key_id: str, database_url: str | None) -> None:
 
     revoke_key(open_services(database_url), operator(), key_id)
     click.echo(f"revoked key {key_id}; rotate and reissue now", err=True)
+
+
+@admin_group.command("outbox")
+@DB_OPTION
+@json_option
+def outbox_cmd(database_url: str | None, as_json: bool) -> None:
+    """The SMS outbox: messages the platform queued (consent codes), oldest first.
+
+    In development and tests nothing is sent: this is where a holder's one-time code is read.
+    With --json, an array of {"to", "text", "created_at"}.
+    """
+    from unifiedqr.services import sms
+
+    entries = sms.outbox(open_services(database_url), operator())
+    if as_json:
+        emit_json(jsonable(entries))
+        return
+    for entry in entries:
+        click.echo(f"{entry.created_at.isoformat()}  {entry.to}  {entry.text}")
 
 
 # ---------------------------------------------------------------------------------------------------

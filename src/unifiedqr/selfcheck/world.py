@@ -85,6 +85,7 @@ def _seed(world: World) -> None:
         ctx, OPERATOR, venue.venue_id, name="Gate", username=staff_login, password=staff_password
     )
     assert venue.owner_password is not None
+    assert isinstance(issued, registry.Issued), "a fresh database: a new person, no consent needed"
     world.qid, world.venue_id = issued.qid, venue.venue_id
     world.credentials = {
         "anonymous": None,

@@ -33,6 +33,13 @@ class AuditAction(enum.StrEnum):
     ISSUING_KEY_ROTATED = "issuing_key.rotated"
     ISSUING_KEY_REVOKED = "issuing_key.revoked"
     CODES_REISSUED = "codes.reissued"
+    # holder consent across platforms (issue 10): purpose "consent", in the holder's access log
+    CONSENT_REQUESTED = "consent.requested"
+    CONSENT_APPROVED = "consent.approved"
+    CONSENT_REFUSED = "consent.refused"
+    CONSENT_VOIDED = "consent.voided"
+    # the venue's printed code
+    VENUE_CODE_WITHDRAWN = "venue.code_withdrawn"
 
 
 def record(
@@ -41,6 +48,7 @@ def record(
     action: AuditAction,
     person_id: int | None = None,
     detail: str = "",
+    purpose: str | None = None,
 ) -> None:
     """One audit row in ``session``'s transaction (``person_id`` None for acts on no one person)."""
     session.add(
@@ -49,6 +57,7 @@ def record(
             role=principal.role.value,
             actor=principal.name[:200],
             action=action.value,
+            purpose=purpose,
             person_id=person_id,
             detail=detail[:200],
         )

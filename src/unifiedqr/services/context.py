@@ -11,6 +11,8 @@ resolved credentials (API keys and login tokens alike, ``api_key_cache_seconds``
 costs a database read (0.5 ms, a third of a staff scan), and an entrance sends thousands of scans
 with one token. The price: a revoked key, a logout or a password change made in *another* process
 takes effect there up to that many seconds later (docs/platform.md); in this process at once.
+Credentials that do not check out are counted per client address (``ctx.limits``, the one rate
+limiter of the process): past ``UNIFIEDQR_LIMIT_CREDENTIAL_ADDRESS`` that address gets 429.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import time
 from sqlalchemy import select
 
 from unifiedqr.config import Settings, resolve_secrets
-from unifiedqr.errors import ConfigError, Unauthenticated
+from unifiedqr.errors import ConfigError, TooManyRequests, Unauthenticated
+from unifiedqr.services import limits
 from unifiedqr.services.auth import (
     API_KEY_PREFIX,
     TOKEN_PREFIX,
@@ -32,6 +35,7 @@ from unifiedqr.services.auth import (
     read_token,
 )
 from unifiedqr.services.keys import IssuingKeys
+from unifiedqr.services.sms import Outbox, SmsGateway
 from unifiedqr.services.venue_runtime import VenueRuntime
 from unifiedqr.store import db as store_db
 from unifiedqr.store.crypto import Vault
@@ -50,6 +54,8 @@ class Services:
         if settings.at_rest_key is None or settings.issuing_key_path is None:
             raise ConfigError("UNIFIEDQR_AT_REST_KEY_FILE", "keys are not configured")
         self.settings = settings
+        if settings.data_dir.exists():  # the generated keys live there: owner only (issue 10 #7)
+            store_db.private_directory(settings.data_dir)
         self.db = store_db.Database(
             settings.database_url,
             sqlite_synchronous=settings.sqlite_synchronous,
@@ -59,8 +65,17 @@ class Services:
             replica_max_lag_seconds=settings.replica_max_lag_seconds,
         )
         self.vault = Vault(settings.at_rest_key)
+        hashing = settings.passwords
         self.passwords = Passwords(
-            settings.passwords.time_cost, settings.passwords.memory_kib, settings.passwords.parallelism
+            hashing.time_cost,
+            hashing.memory_kib,
+            hashing.parallelism,
+            concurrency=hashing.concurrency,
+            queue_seconds=hashing.queue_seconds,
+        )
+        self.sms: SmsGateway = Outbox(self.vault)
+        self.limits = limits.build(
+            settings.redis_url, lambda text: self.vault.lookup_hash("rate-limit", text)
         )
         self.keys = IssuingKeys(settings.issuing_key_path, self.db, settings.key_reload_seconds)
         self.venues = VenueRuntime(self)
@@ -69,6 +84,7 @@ class Services:
 
     def close(self) -> None:
         self.db.dispose()
+        self.limits.close()
 
     @staticmethod
     def now() -> dt.datetime:
@@ -90,13 +106,32 @@ class Services:
         cached = self._credentials.get(credential)
         return cached[1] if cached is not None and cached[0] > time.monotonic() else None
 
-    def credential(self, credential: str) -> Principal:
-        """The principal of a bare API key or login token; Unauthenticated when it does not check out."""
-        if len(credential) > MAX_CREDENTIAL:
-            raise Unauthenticated("invalid credentials")
+    def credential(self, credential: str, address: str | None = None) -> Principal:
+        """The principal of a bare API key or login token; Unauthenticated when it does not check out.
+
+        With the client's ``address`` (the API passes it), failures are counted per address and,
+        past the limit, every credential not already cached from that address gets 429.
+        """
         cached = self.cached_credential(credential)
         if cached is not None:
             return cached
+        if address is None:
+            return self._resolve(credential)
+        rate = self.settings.limits.credential_address
+        open_ = self.limits.check("credential_address", address, rate)
+        if not open_.allowed:
+            raise TooManyRequests(
+                "Authorization", "too many invalid credentials from this address", open_.retry_after
+            )
+        try:
+            return self._resolve(credential)
+        except Unauthenticated:
+            self.limits.acquire("credential_address", address, rate)
+            raise
+
+    def _resolve(self, credential: str) -> Principal:
+        if len(credential) > MAX_CREDENTIAL:
+            raise Unauthenticated("invalid credentials")
         if credential.startswith(API_KEY_PREFIX):
             principal = self._api_key_principal(credential)
         elif credential.startswith(TOKEN_PREFIX):

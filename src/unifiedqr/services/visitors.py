@@ -108,6 +108,21 @@ def colour(verification: str) -> str:
     return _COLOUR.get(verification, "red")
 
 
+def visitor_key(vault: Vault, label: str) -> bytes:
+    """The 16-byte ``person_key`` of a visitor label (``qid:...``, ``doc:...``, ``phone:...``)."""
+    return vault.lookup_hash("visitor", label)[:16]
+
+
+def claimed_key(vault: Vault, visitor: Visitor) -> bytes:
+    """The key of what a visitor *claims* (the code's QID, else the card number, else the phone),
+    without consulting the registry: the check-in page's unverified scans."""
+    if visitor.qid:
+        return visitor_key(vault, "qid:" + visitor.qid)
+    return visitor_key(
+        vault, "doc:" + visitor.document if visitor.document else "phone:" + (visitor.phone or "")
+    )
+
+
 def resolve(vault: Vault, sql: ScanRows, visitors: Sequence[Visitor]) -> list[tuple[bytes, int | None]]:
     """``(person_key, person id or None)`` per visitor, with one look-up per kind of identity."""
     by_qid = sql.people_by_qid(sorted({v.qid for v in visitors if v.qid}))
@@ -134,5 +149,5 @@ def resolve(vault: Vault, sql: ScanRows, visitors: Sequence[Visitor]) -> list[tu
             label = "qid:" + person[1]
         else:
             label = "doc:" + v.document if v.document else "phone:" + (v.phone or "")
-        out.append((vault.lookup_hash("visitor", label)[:16], person[0] if person else None))
+        out.append((visitor_key(vault, label), person[0] if person else None))
     return out

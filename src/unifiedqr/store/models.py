@@ -162,6 +162,8 @@ class RevokedCode(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     reason: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: the venue whose poster was withdrawn (issue 10: withdrawals per venue are limited)
+    venue_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class TrustKeyRow(Base):

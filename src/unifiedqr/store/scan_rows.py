@@ -27,6 +27,16 @@ _VALUES = operator.itemgetter(*COLUMNS)
 _COPY_FROM = 50  # rows; below this a plain multi-row insert is cheaper than COPY's round trips
 _COLS = ", ".join(COLUMNS)
 _INSERT = insert(EVENTS, COLUMNS, " ON CONFLICT (venue_id, idempotency_key) DO NOTHING")
+#: The visitor's last counted scan at a venue up to a time (the toggle's whole look-back: the visit
+#: rules need nothing older). ``direction <> 'duplicate'`` is the partial index's own condition, so
+#: both planners use ix_scan_events_counted and never walk a flood of duplicates (issue 10 #6).
+_LAST_COUNTED = (
+    "SELECT occurred_at, direction FROM scan_events WHERE venue_id = :venue_id AND person_key = :key"
+    " AND direction <> 'duplicate' AND occurred_at >= :start AND occurred_at <= :at AND source {web} 'web'"
+    " ORDER BY occurred_at DESC, id DESC LIMIT 1"
+)
+_LAST_COUNTED_WEB = Statement(_LAST_COUNTED.format(web="="))
+_LAST_COUNTED_VERIFIED = Statement(_LAST_COUNTED.format(web="<>"))
 _STORED_ONE = Statement(
     "SELECT entrance_id, direction, occurred_at, name_masked, phone_masked, code_kind, verification"
     " FROM scan_events WHERE venue_id = :venue_id AND idempotency_key = :key"
@@ -102,18 +112,34 @@ class ScanRows:
     def earlier(
         self, venue_id: int, keys: Sequence[bytes], start: dt.datetime, end: dt.datetime
     ) -> dict[bytes, list[tuple[dt.datetime, str | None]]]:
-        """The visitors' scans at this venue in ``[start, end)``, in time order (for the toggle)."""
+        """The visitors' verified scans at this venue in ``[start, end)``, in time order (batch toggles).
+
+        Scans from the anonymous check-in page (``source = 'web'``) are claims, not sightings: they
+        never turn a verified check-in into a check-out.
+        """
         # ``+venue_id``: keeps the planner on (person_key, occurred_at); on (venue_id, occurred_at)
         # SQLite would scan the venue's whole day for each visitor (measured: 20k rows per scan).
         sql = (
             "SELECT person_key, occurred_at, explicit FROM scan_events WHERE +venue_id = :venue_id"
-            " AND occurred_at >= :start AND occurred_at < :end AND person_key {in} ORDER BY occurred_at, id"
+            " AND occurred_at >= :start AND occurred_at < :end AND source <> 'web' AND person_key {in}"
+            " ORDER BY occurred_at, id"
         )
         params = {"venue_id": venue_id, "start": self.raw.time(start), "end": self.raw.time(end)}
         found: dict[bytes, list[tuple[dt.datetime, str | None]]] = defaultdict(list)
         for key, at, explicit in self.raw.rows_in(sql, params, keys):
             found[bytes(key)].append((decode_time(at), explicit))
         return found
+
+    def last_counted(
+        self, venue_id: int, key: bytes, start: dt.datetime, at: dt.datetime, *, web: bool
+    ) -> tuple[dt.datetime, str] | None:
+        """``(time, direction)`` of the visitor's last non-duplicate scan here in ``[start, at]``.
+
+        ``web``: among the check-in page's unverified scans; else among the verified ones.
+        """
+        params = {"venue_id": venue_id, "key": key, "start": self.raw.time(start), "at": self.raw.time(at)}
+        found = self.raw.rows(_LAST_COUNTED_WEB if web else _LAST_COUNTED_VERIFIED, params)
+        return (decode_time(found[0][0]), str(found[0][1])) if found else None
 
     # -- writing ----------------------------------------------------------------------------------
     def insert(self, rows: Sequence[Mapping[str, Any]]) -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unifiedqr.store.models import Base, UTCDateTime, utcnow
@@ -120,4 +120,14 @@ class ScanEvent(Base):
         UniqueConstraint("venue_id", "idempotency_key"),
         Index("ix_scan_events_venue_id_occurred_at", "venue_id", "occurred_at"),
         Index("ix_scan_events_person_key_occurred_at", "person_key", "occurred_at"),
+        # The visit toggle's look-back (issue 10 #6): one visitor's last counted scan at a venue in
+        # O(log n), however many duplicates a flood added (they are not in this index).
+        Index(
+            "ix_scan_events_counted",
+            "venue_id",
+            "person_key",
+            "occurred_at",
+            sqlite_where=text("direction <> 'duplicate'"),
+            postgresql_where=text("direction <> 'duplicate'"),
+        ),
     )

@@ -7,7 +7,16 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from unifiedqr.api.deps import JSONRoute, call, command, mirrors, offload, principal, services
+from unifiedqr.api.deps import (
+    JSONRoute,
+    call,
+    command,
+    mirrors,
+    offload,
+    offload_hashing,
+    principal,
+    services,
+)
 from unifiedqr.api.openapi import errors
 from unifiedqr.api.routers.accounts import Password
 from unifiedqr.api.routers.checkins import scan_response
@@ -117,8 +126,15 @@ async def list_staff(
 async def add_staff(
     venue_id: str, body: StaffIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> Any:
-    created = await offload(
-        venues.add_staff, ctx, who, venue_id, name=body.name, username=body.username, password=body.password
+    created = await offload_hashing(
+        ctx,
+        venues.add_staff,
+        ctx,
+        who,
+        venue_id,
+        name=body.name,
+        username=body.username,
+        password=body.password,
     )
     return {**jsonable(created), "venue_id": venue_id}
 
