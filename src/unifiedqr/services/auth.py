@@ -37,6 +37,7 @@ class Role(enum.StrEnum):
     VENUE_STAFF = "venue_staff"
     HEALTH_OFFICIAL = "health_official"
     CITIZEN = "citizen"
+    ASSESSOR = "assessor"  # the conformance assessment centre's staff (issue 14)
     OPERATOR = "operator"  # the host's command line; never an account (see host_operator)
 
 
@@ -69,6 +70,8 @@ class Permission(enum.StrEnum):
     VENUE_VISITS_READ = "venue:visits:read"
     SELF_CHECKINS_SUBMIT = "self:checkins:submit"
     PLATFORM_CHECKINS_SUBMIT = "platform:checkins:submit"
+    # conformance assessment (issue 14): submit, decide, withdraw, list every app's assessments
+    ASSESSMENTS_MANAGE = "any:assessments:manage"
 
 
 P = Permission
@@ -82,6 +85,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ANY_PEOPLE_CORRECT,
             P.VENUES_REGISTER,
             P.ANY_VENUES_MANAGE,
+            P.ASSESSMENTS_MANAGE,
         }
     ),
     Role.PLATFORM: frozenset(
@@ -103,6 +107,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset(
         {P.SELF_PEOPLE_READ, P.SELF_DECLARATIONS_SUBMIT, P.SELF_DECLARATIONS_READ, P.SELF_CHECKINS_SUBMIT}
     ),
+    #: The assessment centre decides which apps go on the public list, and nothing else: no one's
+    #: personal data, no accounts, no keys (an administrator may decide too).
+    Role.ASSESSOR: frozenset({P.ASSESSMENTS_MANAGE}),
 }
 
 
