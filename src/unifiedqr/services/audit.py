@@ -33,6 +33,12 @@ class AuditAction(enum.StrEnum):
     ISSUING_KEY_ROTATED = "issuing_key.rotated"
     ISSUING_KEY_REVOKED = "issuing_key.revoked"
     CODES_REISSUED = "codes.reissued"
+    # conformance assessment (issue 14): the assessor's acts on an app version's assessment
+    ASSESSMENT_SUBMITTED = "assessment.submitted"
+    ASSESSMENT_APPROVED = "assessment.approved"
+    ASSESSMENT_REJECTED = "assessment.rejected"
+    ASSESSMENT_SUPERSEDED = "assessment.superseded"
+    ASSESSMENT_WITHDRAWN = "assessment.withdrawn"
 
 
 def record(
