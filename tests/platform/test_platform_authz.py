@@ -29,6 +29,7 @@ ROLES = [
     "health_official",
     "citizen",
     "other_citizen",
+    "assessor",
 ]
 
 HEALTH = {"address": {"province": "Hà Nội", "district": "Hoàn Kiếm"}, "symptoms": {"fever": True}}
@@ -157,6 +158,7 @@ def test_role_by_endpoint_matrix(ctx, make_platform, make_user, client_for):
         "health_official": make_user("health_official"),
         "citizen": make_user("citizen", qid=subject["qid"]),
         "other_citizen": make_user("citizen", qid=other["qid"]),
+        "assessor": make_user("assessor"),  # the conformance centre: no one's data, no accounts
     }
     counter = iter(range(10**6))
 

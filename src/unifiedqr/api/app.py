@@ -29,9 +29,10 @@ ROUTER_MODULES: list[str] = [
     "unifiedqr.api.routers.venues",
     "unifiedqr.api.routers.checkins",
     "unifiedqr.api.routers.consents",
+    "unifiedqr.api.routers.conformance",
 ]
 #: Server-rendered pages, mounted at the root (the venue code's URL is ``/v/<id>/<signature>``).
-PAGE_MODULES: list[str] = ["unifiedqr.web.pages"]
+PAGE_MODULES: list[str] = ["unifiedqr.web.pages", "unifiedqr.web.conformance_page"]
 
 
 def create_app(ctx: Services) -> FastAPI:

@@ -59,6 +59,7 @@ def _staff_accounts(ctx: Any, host: Any, info: dict[str, Any]) -> None:
     for role, name, login in (
         ("administrator", "Demo administrator", "admin"),
         ("health_official", "Demo health official", "official"),
+        ("assessor", "Demo assessor", "assessor"),
     ):
         password = _password()
         accounts.create_account(ctx, host, accounts.AccountRequest(role, name, password, username=login))

@@ -95,5 +95,6 @@ def _seed(world: World) -> None:
         "venue_owner": accounts.login(ctx, "0987000111", venue.owner_password).access_token,
         "venue_staff": accounts.login(ctx, staff_login, staff_password).access_token,
         "health_official": _login(ctx, "health_official"),
+        "assessor": _login(ctx, "assessor"),
         "citizen": _login(ctx, "citizen", qid=issued.qid),
     }

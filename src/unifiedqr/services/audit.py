@@ -40,6 +40,12 @@ class AuditAction(enum.StrEnum):
     CONSENT_VOIDED = "consent.voided"
     # the venue's printed code
     VENUE_CODE_WITHDRAWN = "venue.code_withdrawn"
+    # conformance assessment (issue 14): the assessor's acts on an app version's assessment
+    ASSESSMENT_SUBMITTED = "assessment.submitted"
+    ASSESSMENT_APPROVED = "assessment.approved"
+    ASSESSMENT_REJECTED = "assessment.rejected"
+    ASSESSMENT_SUPERSEDED = "assessment.superseded"
+    ASSESSMENT_WITHDRAWN = "assessment.withdrawn"
 
 
 def record(

@@ -40,6 +40,7 @@ class Role(enum.StrEnum):
     VENUE_STAFF = "venue_staff"
     HEALTH_OFFICIAL = "health_official"
     CITIZEN = "citizen"
+    ASSESSOR = "assessor"  # the conformance assessment centre's staff (issue 14)
     OPERATOR = "operator"  # the host's command line; never an account (see host_operator)
 
 
@@ -77,6 +78,8 @@ class Permission(enum.StrEnum):
     SELF_CONSENTS_DECIDE = "self:consents:decide"
     # the development SMS outbox (the host's ``admin outbox``)
     OUTBOX_READ = "any:outbox:read"
+    # conformance assessment (issue 14): submit, decide, withdraw, list every app's assessments
+    ASSESSMENTS_MANAGE = "any:assessments:manage"
 
 
 P = Permission
@@ -91,6 +94,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VENUES_REGISTER,
             P.ANY_VENUES_MANAGE,
             P.OUTBOX_READ,
+            P.ASSESSMENTS_MANAGE,
         }
     ),
     Role.PLATFORM: frozenset(
@@ -119,6 +123,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SELF_CONSENTS_DECIDE,
         }
     ),
+    #: The assessment centre decides which apps go on the public list, and nothing else: no one's
+    #: personal data, no accounts, no keys (an administrator may decide too).
+    Role.ASSESSOR: frozenset({P.ASSESSMENTS_MANAGE}),
 }
 
 
