@@ -36,8 +36,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from unifiedqr.store import consent_models as _consent_models  # noqa: F401  (the consent tables)
 from unifiedqr.store import conformance_models as _conformance_models  # noqa: F401  (its tables)
+from unifiedqr.store import consent_models as _consent_models  # noqa: F401  (the consent tables)
 from unifiedqr.store import venue_models as _venue_models  # noqa: F401  (registers the venue tables)
 from unifiedqr.store.replica import Replica
 
