@@ -191,8 +191,8 @@ def test_hot_queries_use_the_intended_indexes(world, person, ctx):
         sql.raw.rows = explain  # type: ignore[method-assign]
         now = dt.datetime.now(dt.UTC)
         sql.earlier(1, [b"k" * 16], now - dt.timedelta(days=1), now)
-        sql.stored(1, ["a", "b"])
+        sql.stored(1, "d:gate-1", ["a", "b"])
         sql.people_by_qid(["1" * 18])
     assert "ix_scan_events_person_key_occurred_at" in captured[0]
-    assert "(venue_id=? AND idempotency_key=?)" in captured[1]
+    assert "sqlite_autoindex_scan_keys_1 (venue_id=? AND key_scope=? AND idempotency_key=?)" in captured[1]
     assert "(qid=?)" in captured[2]

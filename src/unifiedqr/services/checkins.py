@@ -22,6 +22,7 @@ from unifiedqr.services.context import Services
 from unifiedqr.services.scan_rules import (
     ScanResult,
     check_time,
+    device_id_of,
     direction_of,
     idempotency_key_of,
     result_of,
@@ -31,7 +32,7 @@ from unifiedqr.services.venue_runtime import VenueInfo, entrance_of, resolve_cod
 from unifiedqr.services.visitors import Visitor, identify, resolve
 from unifiedqr.services.visits import Tracker
 from unifiedqr.store.models import Person, PersonPlatform
-from unifiedqr.store.scan_rows import ScanRows, StoredScan
+from unifiedqr.store.scan_rows import ScanRows, StoredScan, key_scope
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class StaffScan:
     direction: str | None = None
     at: str | None = None
     idempotency_key: str | None = None
+    device_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class CitizenCheckin:
     direction: str | None = None
     at: str | None = None
     idempotency_key: str | None = None
+    device_id: str | None = None
 
 
 def _record_one(
@@ -69,9 +72,11 @@ def _record_one(
     explicit: str | None,
     at: dt.datetime,
     idempotency_key: str | None,
+    device_id: str | None = None,
 ) -> ScanResult:
     rules = ctx.venues.rules
     now = ctx.now()
+    scope = key_scope(device_id, account_id) if idempotency_key is not None else None
     with ctx.db.write() as session:
         sql = ScanRows(session)
         ((key, person_id),) = resolve(ctx.vault, sql, [visitor])
@@ -93,14 +98,15 @@ def _record_one(
             explicit=explicit,
             direction=tracker.step(at, explicit),
             idempotency_key=idempotency_key,
+            key_scope=scope,
             device_at=at,
             occurred_at=at,
             received_at=now,
         )
         # Insert first, ask later: a retry is the rare case, so it pays the second query, not every scan.
         stored = None
-        if not sql.insert([row]) and idempotency_key is not None:
-            stored = sql.stored_one(info.id, idempotency_key)
+        if sql.insert([row]) and scope is not None and idempotency_key is not None:
+            stored = sql.stored_one(info.id, scope, idempotency_key)
     if stored is not None:
         return result_of(info, "already_recorded", stored)
     return result_of(info, "recorded", StoredScan.of(row))
@@ -121,6 +127,7 @@ def staff_scan(ctx: Services, principal: Principal, scan: StaffScan) -> ScanResu
         explicit=direction_of(scan.direction),
         at=check_time(ctx.venues.rules, scan.at, now),
         idempotency_key=idempotency_key_of(scan.idempotency_key),
+        device_id=device_id_of(scan.device_id),
     )
 
 
@@ -155,6 +162,7 @@ def citizen_checkin(ctx: Services, principal: Principal, checkin: CitizenCheckin
         explicit=direction_of(checkin.direction),
         at=check_time(ctx.venues.rules, checkin.at, now),
         idempotency_key=idempotency_key_of(checkin.idempotency_key),
+        device_id=device_id_of(checkin.device_id),
     )
 
 

@@ -84,6 +84,15 @@ def idempotency_key_of(value: object, field: str = "idempotency_key") -> str | N
     return value
 
 
+def device_id_of(value: object, field: str = "device_id") -> str | None:
+    """An optional device id of a single scan (the key space of its idempotency key): 1-64 characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= 64:
+        raise ScanRejected(field, Code.MALFORMED, "must be 1 to 64 characters")
+    return value
+
+
 def scan_row(
     vault: Vault, info: VenueInfo, visitor: Visitor, key: bytes, person_id: int | None, **values: Any
 ) -> dict[str, Any]:
