@@ -23,6 +23,13 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_VENUE_BASE_URL``       the host printed in venue codes (default a placeholder to configure)
 ``UNIFIEDQR_BATCH_CAP``            most scans in one offline upload (default 5000)
 ``UNIFIEDQR_VISIT_*``              the visit rules' numbers (docs/venues.md)
+``UNIFIEDQR_RETENTION_DAYS``       scans, check-ins, batches, declarations (default 30; also the
+                                   ``too_old`` refusal; ``UNIFIEDQR_VISIT_MAX_AGE_DAYS`` is an alias)
+``UNIFIEDQR_HEALTH_RECORD_RETENTION_DAYS``, ``UNIFIEDQR_AUDIT_RETENTION_DAYS``   365 and 730
+``UNIFIEDQR_PURGE_INTERVAL_SECONDS``   how often ``serve`` purges (default 3600; 0: never)
+``UNIFIEDQR_HEALTH_RULES``         the colour rule file: a shipped name or a path (docs/health-status.md)
+``UNIFIEDQR_DCC_TRUST``            a folder of EU DCC signer certificates (PEM or DER) for HC1 codes
+``UNIFIEDQR_LOOKUP_RATE``          look-ups per account per minute (default 600)
 ``UNIFIEDQR_URL``, ``_TOKEN``,     what the user-side commands talk to (:class:`ClientSettings`)
 ``_TOKEN_FILE``
 =================================  ==============================================================
@@ -44,7 +51,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from unifiedqr.errors import ConfigError
+from unifiedqr.errors import ConfigError, InvalidInput
+from unifiedqr.services.health_rule_file import DEFAULT_RULES, RuleSet, load_rules
 from unifiedqr.services.visits import DEFAULT_STAYS, VisitRules
 
 ENV_PREFIX = "UNIFIEDQR_"
@@ -77,6 +85,21 @@ class VenueSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long data is kept (spec §9) and how the purge runs; docs/privacy.md lists every table."""
+
+    days: int = 30
+    health_record_days: int = 365
+    audit_days: int = 730
+    purge_interval_seconds: int = 3600
+    batch_rows: int = 2000
+
+
+def _default_rules() -> RuleSet:
+    return load_rules(DEFAULT_RULES)
+
+
+@dataclass(frozen=True)
 class PasswordHashing:
     """argon2id cost (``UNIFIEDQR_PASSWORD_MEMORY_KIB``...); argon2-cffi's RFC 9106 defaults."""
 
@@ -105,6 +128,10 @@ class Settings:
     venues: VenueSettings = field(default_factory=VenueSettings)
     visit_rules: VisitRules = field(default_factory=VisitRules)
     passwords: PasswordHashing = field(default_factory=PasswordHashing)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    health_rules: RuleSet = field(default_factory=_default_rules)
+    dcc_trust_path: Path | None = None
+    lookups_per_minute: int = 600
 
     @property
     def production(self) -> bool:
@@ -137,6 +164,7 @@ class Settings:
             safe = make_url(url)
             data_dir = _default_data_home(env.raw) / f"{safe.host or 'local'}-{safe.database or 'db'}"
         at_rest_inline = env.get("AT_REST_KEY")
+        retention = _retention(env)
         synchronous = (env.get("SQLITE_SYNCHRONOUS") or "NORMAL").upper()
         if synchronous not in ("NORMAL", "FULL"):
             raise ConfigError("UNIFIEDQR_SQLITE_SYNCHRONOUS", "must be NORMAL or FULL")
@@ -155,7 +183,11 @@ class Settings:
             sqlite_synchronous=synchronous,
             max_body_bytes=env.integer("MAX_BODY_BYTES", 64 * 1024, 1024),
             venues=_venue_settings(env),
-            visit_rules=_visit_rules(env),
+            visit_rules=replace(_visit_rules(env), max_age_days=retention.days),
+            retention=retention,
+            health_rules=_health_rules(env),
+            dcc_trust_path=Path(p).expanduser() if (p := env.get("DCC_TRUST")) else None,
+            lookups_per_minute=env.integer("LOOKUP_RATE", 600, 1),
             passwords=PasswordHashing(
                 time_cost=env.integer("PASSWORD_TIME_COST", 3, 1),
                 memory_kib=env.integer("PASSWORD_MEMORY_KIB", 64 * 1024, 64),
@@ -215,8 +247,27 @@ def _visit_rules(env: _Env) -> VisitRules:
         close_at_next_check_in=number("CLOSE_AT_NEXT_CHECK_IN", 1) != 0,
         future_tolerance_seconds=number("FUTURE_TOLERANCE_SECONDS", 300),
         skew_tolerance_seconds=number("SKEW_TOLERANCE_SECONDS", 120),
-        max_age_days=number("MAX_AGE_DAYS", 30, 1),
+    )  # max_age_days is the retention (UNIFIEDQR_RETENTION_DAYS): see _retention
+
+
+def _retention(env: _Env) -> RetentionSettings:
+    """``UNIFIEDQR_RETENTION_DAYS`` (alias ``UNIFIEDQR_VISIT_MAX_AGE_DAYS``) and the other windows."""
+    days = env.integer("VISIT_MAX_AGE_DAYS", 30, 1)
+    return RetentionSettings(
+        days=env.integer("RETENTION_DAYS", days, 1),
+        health_record_days=env.integer("HEALTH_RECORD_RETENTION_DAYS", 365, 1),
+        audit_days=env.integer("AUDIT_RETENTION_DAYS", 730, 1),
+        purge_interval_seconds=env.integer("PURGE_INTERVAL_SECONDS", 3600, 0),
+        batch_rows=env.integer("PURGE_BATCH_ROWS", 2000, 1),
     )
+
+
+def _health_rules(env: _Env) -> RuleSet:
+    """``UNIFIEDQR_HEALTH_RULES``: loaded and checked now, so a typo stops the start, not a door."""
+    try:
+        return load_rules(env.get("HEALTH_RULES") or DEFAULT_RULES)
+    except InvalidInput as exc:
+        raise ConfigError("UNIFIEDQR_HEALTH_RULES", str(exc)) from None
 
 
 @dataclass(frozen=True)

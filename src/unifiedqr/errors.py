@@ -33,6 +33,7 @@ class Code(enum.StrEnum):
     FUTURE_TIMESTAMP = "future_timestamp"
     TOO_OLD = "too_old"
     DUPLICATE_KEY = "duplicate_key"
+    RATE_LIMITED = "rate_limited"
 
 
 class UnifiedQRError(Exception):
@@ -114,6 +115,16 @@ class Conflict(UnifiedQRError, ValueError):
     """The request contradicts what is stored (the body must not reveal what is stored)."""
 
     default_code = Code.CONFLICT
+
+
+class RateLimited(UnifiedQRError):
+    """Too many requests of one kind from one caller; ``retry_after`` seconds until the next is allowed."""
+
+    default_code = Code.RATE_LIMITED
+
+    def __init__(self, field: str, reason: str, retry_after: int) -> None:
+        super().__init__(field, reason)
+        self.retry_after = max(1, retry_after)
 
 
 class ConfigError(UnifiedQRError, RuntimeError):

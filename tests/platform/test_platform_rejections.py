@@ -42,6 +42,15 @@ def test_every_endpoint_rejects_bad_requests_with_problem_details(app, make_plat
         (anon, "POST", "/auth/token", {"json": {"login": "", "password": "x"}}, 422, "login"),
         (anon, "POST", "/auth/logout", {}, 401, "Authorization"),
         (anon, "GET", "/nowhere", {}, 404, "path"),
+        (platform, "GET", "/me/access-log", {}, 403, "self:access_log:read"),
+        (
+            platform,
+            "POST",
+            f"/people/{citizen_qid}/health-records",
+            {"json": {}},
+            403,
+            "any:health_records:write",
+        ),
     ]
     seen = set()
     for client, method, path, kwargs, status, field in cases:

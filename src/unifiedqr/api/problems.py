@@ -26,6 +26,7 @@ from unifiedqr.errors import (
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
+    RateLimited,
     SigningError,
     Unauthenticated,
     UnifiedQRError,
@@ -43,6 +44,7 @@ _STATUS: list[tuple[type[BaseException], int, str]] = [
     (Unauthenticated, 401, "unauthenticated"),
     (PermissionDenied, 403, "forbidden"),
     (Conflict, 409, "conflict"),
+    (RateLimited, 429, "too-many-requests"),
     (ConfigError, 503, "unavailable"),
     (SigningError, 503, "unavailable"),
 ]
@@ -79,6 +81,8 @@ def for_exception(exc: UnifiedQRError, instance: str | None = None) -> ProblemRe
     matches = ((status, name) for cls, status, name in _STATUS if isinstance(exc, cls))
     status, slug = next(matches, (400, "bad-request"))
     headers = {"WWW-Authenticate": 'Bearer realm="unifiedqr"'} if status == 401 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     if status == 503:
         log.error("service unavailable: %s", exc)
         field, reason = "", "the service cannot do this right now (configuration); try again later"

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from unifiedqr.errors import NotFound
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
+from unifiedqr.services.health import door_colour
 from unifiedqr.services.scan_rules import (
     ScanResult,
     check_time,
@@ -73,6 +74,7 @@ def _record_one(
     at: dt.datetime,
     idempotency_key: str | None,
     device_id: str | None = None,
+    health: bool = True,
 ) -> ScanResult:
     rules = ctx.venues.rules
     now = ctx.now()
@@ -107,9 +109,9 @@ def _record_one(
         stored = None
         if sql.insert([row]) and scope is not None and idempotency_key is not None:
             stored = sql.stored_one(info.id, scope, idempotency_key)
-    if stored is not None:
-        return result_of(info, "already_recorded", stored)
-    return result_of(info, "recorded", StoredScan.of(row))
+    scan = stored or StoredScan.of(row)
+    colour = door_colour(ctx, scan.verification, person_id).colour if health else "neutral"
+    return result_of(info, "already_recorded" if stored else "recorded", scan, colour)
 
 
 def staff_scan(ctx: Services, principal: Principal, scan: StaffScan) -> ScanResult:
@@ -180,4 +182,5 @@ def web_checkin(ctx: Services, info: VenueInfo, text: str | None, phone: str | N
         explicit=None,
         at=now,
         idempotency_key=None,
+        health=False,  # the public page shows no one's health colour (anyone may type a code there)
     )

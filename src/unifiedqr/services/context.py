@@ -32,6 +32,7 @@ from unifiedqr.services.auth import (
     read_token,
 )
 from unifiedqr.services.keys import IssuingKeys
+from unifiedqr.services.limits import Limits
 from unifiedqr.services.venue_runtime import VenueRuntime
 from unifiedqr.store import db as store_db
 from unifiedqr.store.crypto import Vault
@@ -57,6 +58,7 @@ class Services:
         )
         self.keys = IssuingKeys(settings.issuing_key_path, self.db, settings.key_reload_seconds)
         self.venues = VenueRuntime(self)
+        self.limits = Limits({"lookup": (settings.lookups_per_minute, 60.0)})
         self._credentials: dict[str, tuple[float, Principal]] = {}
         self._cache_lock = threading.Lock()
 

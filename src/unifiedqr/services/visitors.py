@@ -25,7 +25,6 @@ from unifiedqr.store.crypto import Vault
 from unifiedqr.store.scan_rows import ScanRows
 
 MAX_TEXT = 4096
-_COLOUR = {"valid": "green", "unsigned": "yellow", "none": "yellow"}
 
 
 class Visitor(NamedTuple):
@@ -102,10 +101,6 @@ def mask_name(name: str) -> str:
 
 def mask_phone(phone: str | None) -> str | None:
     return f"{phone[:3]}****{phone[-3:]}" if phone else None
-
-
-def colour(verification: str) -> str:
-    return _COLOUR.get(verification, "red")
 
 
 def resolve(vault: Vault, sql: ScanRows, visitors: Sequence[Visitor]) -> list[tuple[bytes, int | None]]:

@@ -106,5 +106,5 @@ def _submit(
     rules = ctx.venues.rules
     when = (result.occurred_at + rules.offset).strftime("%H:%M")
     zone = f"UTC{rules.utc_offset_minutes // 60:+d}" if rules.utc_offset_minutes % 60 == 0 else "local"
-    kind = "ok" if result.colour == "green" else "warn" if result.colour == "yellow" else "bad"
+    kind = {"yellow": "warn", "red": "bad"}.get(result.colour, "ok")
     return _page(201, found.name, _address(found), _box(kind, f"{word}: {who} ({when} {zone})"), _FORM)
