@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "checkin": "unifiedqr.cli.venues:checkin_cmd",
     "dcc": "unifiedqr.cli.dcc:dcc_group",
     "health": "unifiedqr.cli.health:health_group",
+    "purge": "unifiedqr.cli.retention:purge_cmd",
 }
 
 

@@ -89,14 +89,30 @@ def run_server(ctx: Any, host: str, port: int, workers: int = 1, access_log: boo
         "log_level": "warning",
         "timeout_graceful_shutdown": 5,
     }
-    if workers <= 1:
-        from unifiedqr.api.app import create_app, freeze_startup_objects
+    schedule = _purge_schedule(ctx, workers)
+    try:
+        if workers <= 1:
+            from unifiedqr.api.app import create_app, freeze_startup_objects
 
-        app = create_app(ctx)
-        freeze_startup_objects()
-        uvicorn.run(app, **common)
-        return
-    _serve_workers(ctx, workers, common)
+            app = create_app(ctx)
+            freeze_startup_objects()
+            uvicorn.run(app, **common)
+            return
+        _serve_workers(ctx, workers, common)
+    finally:
+        schedule.stop()
+
+
+def _purge_schedule(ctx: Any, workers: int) -> Any:
+    """The retention purge every ``UNIFIEDQR_PURGE_INTERVAL_SECONDS``, in this (the parent) process."""
+    import socket
+
+    from unifiedqr.services.auth import host_operator
+    from unifiedqr.services.context import Services
+    from unifiedqr.services.retention import Schedule
+
+    own = ctx if workers <= 1 else Services(ctx.settings)  # the parent's container closes for workers
+    return Schedule(own, host_operator(f"purge-schedule@{socket.gethostname()}")).start()
 
 
 def _serve_workers(ctx: Any, workers: int, common: dict[str, Any]) -> None:

@@ -34,6 +34,7 @@ PREFIX = "scan_events_p"
 CACHE_SECONDS = 60.0
 LOCK_TIMEOUT = "5s"
 _LOCK_ID = 1_100_411  # pg_advisory_xact_lock: one creator of partitions at a time
+_PURGE_LOCK_ID = 1_100_412  # pg_try_advisory_lock: one purge dropping days at a time
 _NAME = re.compile(r"scan_events_p([0-9]{8})")
 _known: dict[str, tuple[float, set[dt.date]]] = {}
 _guard = threading.Lock()
@@ -167,14 +168,19 @@ def drop_before(engine: Engine, cutoff: dt.datetime, progress: Callable[[int], N
     old = [(day, name, pending) for day, (name, pending) in sorted(days.items()) if bounds(day)[1] <= cutoff]
     auto = engine.execution_options(isolation_level="AUTOCOMMIT")
     with auto.connect() as conn:
-        for name in leftovers:
-            day = _day(name)
-            if day is not None and bounds(day)[1] <= cutoff:
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": _PURGE_LOCK_ID}).scalar():
+            return 0  # another node's purge is dropping these days right now
+        try:
+            for name in leftovers:
+                day = _day(name)
+                if day is not None and bounds(day)[1] <= cutoff:
+                    removed += _count_and_drop(conn, name, progress)
+            for _, name, pending in old:
+                mode = "FINALIZE" if pending else "CONCURRENTLY"
+                conn.execute(text(f"ALTER TABLE {PARENT} DETACH PARTITION {name} {mode}"))
                 removed += _count_and_drop(conn, name, progress)
-        for _, name, pending in old:
-            mode = "FINALIZE" if pending else "CONCURRENTLY"
-            conn.execute(text(f"ALTER TABLE {PARENT} DETACH PARTITION {name} {mode}"))
-            removed += _count_and_drop(conn, name, progress)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _PURGE_LOCK_ID})
     forget(engine)
     return removed
 

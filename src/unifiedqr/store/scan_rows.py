@@ -244,3 +244,40 @@ def _pair(row: Mapping[str, Any]) -> tuple[str, str] | None:
 
 def _key_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {c: row[c] for c in KEY_COLUMNS}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Retention: row deletes in small batches (SQLite, and PostgreSQL's edge day and keys)
+# ---------------------------------------------------------------------------------------------------
+_PURGE = {
+    ("scan_events", True): Statement(
+        "DELETE FROM scan_events WHERE id IN"
+        " (SELECT id FROM scan_events WHERE occurred_at < :cutoff LIMIT :limit)"
+    ),
+    ("scan_events", False): Statement(
+        "DELETE FROM scan_events WHERE occurred_at < :cutoff AND (id, occurred_at) IN"
+        " (SELECT id, occurred_at FROM scan_events WHERE occurred_at < :cutoff LIMIT :limit)"
+    ),
+    ("scan_keys", True): Statement(
+        "DELETE FROM scan_keys WHERE rowid IN"
+        " (SELECT rowid FROM scan_keys WHERE occurred_at < :cutoff LIMIT :limit)"
+    ),
+    ("scan_keys", False): Statement(
+        "DELETE FROM scan_keys WHERE ctid = ANY(ARRAY("
+        "SELECT ctid FROM scan_keys WHERE occurred_at < :cutoff LIMIT :limit))"
+    ),
+}
+
+
+def delete_before(session: Session, table: str, cutoff: dt.datetime, limit: int) -> int:
+    """Delete up to ``limit`` rows of ``scan_events`` or ``scan_keys`` older than ``cutoff``; how many.
+
+    One small batch per call, so the caller commits (and SQLite's writer lock is released) between
+    batches and scans keep flowing during a purge.
+    """
+    raw = Raw.of(session)
+    cursor = raw.execute(_PURGE[(table, raw.sqlite)], {"cutoff": raw.time(cutoff), "limit": limit})
+    try:
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
