@@ -18,9 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Mapping
 
 from sqlalchemy import select
 
+from unifiedqr.at_rest_keys import read_keys
 from unifiedqr.config import Settings, resolve_secrets
 from unifiedqr.errors import ConfigError, Unauthenticated
 from unifiedqr.services.auth import (
@@ -42,6 +44,21 @@ MAX_CREDENTIAL = 512
 _CACHE_LIMIT = 10_000
 
 
+def _vault(settings: Settings) -> Vault:
+    """The vault over the key file's ring (rotations are picked up while running), or the inline key."""
+    assert settings.at_rest_key is not None
+    path = settings.at_rest_key_path
+    if path is None:
+        return Vault(settings.at_rest_key)
+
+    def load() -> tuple[Mapping[int, bytes], int]:
+        ring = read_keys(path)
+        return ring.keys, ring.current
+
+    keys, current = load()
+    return Vault(settings.at_rest_key, keys, current, load, settings.key_reload_seconds)
+
+
 class Services:
     """One per process; thread-safe (immutable after construction apart from small caches)."""
 
@@ -52,7 +69,7 @@ class Services:
             raise ConfigError("UNIFIEDQR_AT_REST_KEY_FILE", "keys are not configured")
         self.settings = settings
         self.db = store_db.Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-        self.vault = Vault(settings.at_rest_key)
+        self.vault = _vault(settings)
         self.passwords = Passwords(
             settings.passwords.time_cost, settings.passwords.memory_kib, settings.passwords.parallelism
         )
