@@ -44,6 +44,9 @@ _ORM: dict[str, tuple[Any, Any]] = {
     "audit_events": (AuditEvent.id, AuditEvent.created_at),
 }
 Progress = Callable[[str, int], None]
+#: PostgreSQL has no single writer lock: its row deletes (the edge day, keys, declarations) go in
+#: batches this many times larger (measured 6.9k rows/s at 500 a batch, bench/lookups.py).
+PG_BATCH_FACTOR = 50
 
 
 @dataclass(frozen=True)
@@ -97,10 +100,16 @@ def _purge_scans(ctx: Services, cutoff: dt.datetime, progress: Progress) -> int:
 
 
 def _batches(ctx: Services, table: str, cutoff: dt.datetime, progress: Progress) -> int:
-    """Delete in batches, one short write transaction each, until none is left."""
-    size = ctx.settings.retention.batch_rows
+    """Delete in batches, one short write transaction each, until none is left.
+
+    On SQLite the purge then pauses as long as the batch took: a lock handed back and taken again at
+    once is rarely taken by the scans waiting for it (measured: scans waited seconds behind a purge
+    without the pause), so the purge uses at most half of the writer's time.
+    """
+    size = ctx.settings.retention.batch_rows * (1 if ctx.db.is_sqlite else PG_BATCH_FACTOR)
     total = 0
     while True:
+        started = time.monotonic()
         with ctx.db.write() as session:
             if table in _ORM:
                 key, at = _ORM[table]
@@ -115,6 +124,8 @@ def _batches(ctx: Services, table: str, cutoff: dt.datetime, progress: Progress)
             progress(table, done)
         if done < size:
             return total
+        if ctx.db.is_sqlite:
+            time.sleep(time.monotonic() - started)
 
 
 class Schedule:
