@@ -131,7 +131,7 @@ class Settings:
     passwords: PasswordHashing = field(default_factory=PasswordHashing)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     health_rules: RuleSet = field(default_factory=_default_rules)
-    dcc_trust_path: Path | None = None
+    dcc_trust: tuple[bytes, ...] = field(default=(), repr=False)  # DER signer certificates (HC1)
     lookups_per_minute: int = 600
 
     @property
@@ -187,7 +187,7 @@ class Settings:
             visit_rules=replace(_visit_rules(env), max_age_days=retention.days),
             retention=retention,
             health_rules=_health_rules(env),
-            dcc_trust_path=Path(p).expanduser() if (p := env.get("DCC_TRUST")) else None,
+            dcc_trust=_dcc_trust(Path(p).expanduser()) if (p := env.get("DCC_TRUST")) else (),
             lookups_per_minute=env.integer("LOOKUP_RATE", 600, 1),
             passwords=PasswordHashing(
                 time_cost=env.integer("PASSWORD_TIME_COST", 3, 1),
@@ -261,6 +261,28 @@ def _retention(env: _Env) -> RetentionSettings:
         purge_interval_seconds=env.integer("PURGE_INTERVAL_SECONDS", 3600, 0),
         batch_rows=env.integer("PURGE_BATCH_ROWS", 100, 1),
     )
+
+
+def _dcc_trust(folder: Path, limit: int = 16 * 1024 * 1024) -> tuple[bytes, ...]:
+    """``UNIFIEDQR_DCC_TRUST``: every PEM or DER certificate in a folder, as DER (read once, at start)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    where = "UNIFIEDQR_DCC_TRUST"
+    if not folder.is_dir():
+        raise ConfigError(where, f"{folder} is not a folder of signer certificates")
+    found: list[bytes] = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in (".pem", ".crt", ".cer", ".der") or not path.is_file():
+            continue
+        data = path.read_bytes()[: limit + 1]
+        try:
+            pem = b"-----BEGIN" in data
+            certs = x509.load_pem_x509_certificates(data) if pem else [x509.load_der_x509_certificate(data)]
+        except ValueError:
+            raise ConfigError(where, f"{path} holds no readable X.509 certificate") from None
+        found += [cert.public_bytes(Encoding.DER) for cert in certs]
+    return tuple(found)
 
 
 def _health_rules(env: _Env) -> RuleSet:

@@ -11,12 +11,14 @@ layer (:mod:`unifiedqr.store.scan_rows`), committed before the answer. Offline u
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from unifiedqr.errors import NotFound
+from unifiedqr.services import dcc_scans
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
 from unifiedqr.services.health import door_colour
@@ -118,8 +120,15 @@ def staff_scan(ctx: Services, principal: Principal, scan: StaffScan) -> ScanResu
     """Venue scans citizen at one of its entrances (staff or owner)."""
     info = venue_for(ctx, principal, scan.venue_id, Permission.VENUE_SCANS_SUBMIT)
     now = ctx.now()
-    visitor = identify(scan.text, scan.phone, ctx.venues.trust(), now)
-    return _record_one(
+    passports: list[str] = []
+
+    def passport(text: str) -> Visitor:  # an EU vaccine passport: its colour is its own facts'
+        visitor, colour = dcc_scans.door_visitor(ctx, text)
+        passports.append(colour.colour)
+        return visitor
+
+    visitor = identify(scan.text, scan.phone, ctx.venues.trust(), now, passport=passport)
+    result = _record_one(
         ctx,
         info,
         visitor,
@@ -131,6 +140,7 @@ def staff_scan(ctx: Services, principal: Principal, scan: StaffScan) -> ScanResu
         idempotency_key=idempotency_key_of(scan.idempotency_key),
         device_id=device_id_of(scan.device_id),
     )
+    return dataclasses.replace(result, colour=passports[0]) if passports else result
 
 
 def citizen_checkin(ctx: Services, principal: Principal, checkin: CitizenCheckin) -> ScanResult:

@@ -28,10 +28,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from unifiedqr.codes.dcc.display import Display
 from unifiedqr.codes.payload import Gender, parse, parse_text
 from unifiedqr.codes.signing import Status, revocation_id_of, verify_signed_bytes
 from unifiedqr.errors import InvalidInput, NotFound, PermissionDenied
-from unifiedqr.services import health
+from unifiedqr.services import dcc_scans, health
 from unifiedqr.services.audit import AuditAction, record
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
@@ -85,7 +86,30 @@ class FullView:
     declarations: list[DeclarationView]
 
 
-LookupView = FullView | MaskedView | UntrustedView
+@dataclass(frozen=True)
+class PassportView:
+    """An EU vaccine passport (HC1) for a full-view reader: no QID, the holder's minimal display."""
+
+    qid: None
+    view: str
+    verification: str
+    health_status: HealthStatus
+    display: Display | None
+
+
+@dataclass(frozen=True)
+class PassportMaskedView:
+    """A passport at a door: the masked name, the certificate type and the colour."""
+
+    qid: None
+    view: str
+    verification: str
+    health_status: HealthStatus
+    name_masked: str
+    certificate_type: str | None
+
+
+LookupView = FullView | MaskedView | UntrustedView | PassportView | PassportMaskedView
 
 
 @dataclass(frozen=True)
@@ -136,12 +160,30 @@ def lookup(ctx: Services, principal: Principal, request: Lookup) -> LookupView:
     purpose = check_purpose(request.purpose)
     assert purpose is not None
     ctx.limits.check("lookup", principal)
+    if dcc_scans.is_passport(request.text):
+        return _passport(ctx, principal, request.text, purpose, held)
     scanned = _read(ctx, request.text)
     if held is Permission.SCANNED_LOOKUP:
         if scanned.signature is None and scanned.verification == "none":
             raise PermissionDenied("text", "venue staff look up a scanned code, not a typed QID")
         return _masked(ctx, principal, scanned, purpose)
     return _full(ctx, principal, scanned, purpose, everyone=held is Permission.ANY_LOOKUP)
+
+
+def _passport(ctx: Services, principal: Principal, text: str, purpose: str, held: Permission) -> LookupView:
+    """HC1 (issue 13): no person in the registry, so no platform's scope holds it (404 there)."""
+    if held is Permission.PLATFORM_LOOKUP:
+        raise NotFound("text", "no such person")
+    passport = dcc_scans.read(ctx, text)
+    with ctx.db.write() as session:
+        record(session, principal, AuditAction.LOOKUP, None, f"eu_dcc: {passport.verification}", purpose)
+    status, display = passport.health_status, passport.display
+    if held is Permission.ANY_LOOKUP:
+        return PassportView(None, "full", passport.verification, status, display)
+    if passport.verification != Status.VALID.value or display is None:
+        return UntrustedView(None, "masked", passport.verification, status)
+    name = mask_name(display.name_standardised.replace("<<", " ").replace("<", " "))
+    return PassportMaskedView(None, "masked", passport.verification, status, name, display.certificate_type)
 
 
 def _masked(ctx: Services, principal: Principal, scanned: _Scanned, purpose: str) -> LookupView:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unifiedqr.errors import Code, InvalidInput, NotFound, PayloadTooLarge, ScanRejected
+from unifiedqr.services import dcc_scans
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
 from unifiedqr.services.scan_rules import direction_of, idempotency_key_of, scan_row, within_retention
@@ -186,7 +187,14 @@ def _read_scans(
         scan = upload.scans[item.index]
         assert isinstance(scan, BatchScan)
         try:
-            visitor = identify(scan.text, scan.phone, trust, now, f"scans[{item.index}].text")
+            visitor = identify(
+                scan.text,
+                scan.phone,
+                trust,
+                now,
+                f"scans[{item.index}].text",
+                passport=lambda text: dcc_scans.door_visitor(ctx, text)[0],
+            )
         except InvalidInput as exc:
             results[item.index] = _rejected(item.index, item.key, exc)
             continue
