@@ -26,6 +26,7 @@ Bounded: fixed row counts, loopback only. ``--quick`` takes under a minute; the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -40,25 +41,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from checkins import PG_ADMIN, pg_answers
 from support.common import open_services, report, row
+from support.loadgen import Result
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 TARGET_RATIO = 0.7
 
 
-def pg_answers() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, connect_timeout=2):
-            return True
-    except Exception:
-        return False
-
-
 def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")
+    return Result(latencies=values).percentile(p)
+
+
+def _dose(day: dt.date, dose: int) -> dict[str, Any]:
+    return {
+        "kind": "vaccination",
+        "date": day.isoformat(),
+        "dose": dose,
+        "doses_in_series": 2,
+        "product": "X",
+    }
 
 
 class World:
@@ -85,28 +86,13 @@ class World:
             issued = registry.register(ctx, app, reg)
             self.qids.append(issued.qid)
             declarations.submit(ctx, app, issued.qid, body)
-        records = [
-            {
-                "kind": "vaccination",
-                "date": (today - dt.timedelta(days=60)).isoformat(),
-                "dose": 1,
-                "doses_in_series": 2,
-                "product": "Comirnaty",
-            },
-            {
-                "kind": "vaccination",
-                "date": (today - dt.timedelta(days=30)).isoformat(),
-                "dose": 2,
-                "doses_in_series": 2,
-                "product": "Comirnaty",
-            },
-        ]
+        records = [_dose(today - dt.timedelta(days=60), 1), _dose(today - dt.timedelta(days=30), 2)]
         for qid in self.qids:
             for record in records:
                 health.add(ctx, self.official, qid, record)
         reg_venue = venues.VenueRegistration("Chợ", "market", "HCM", "Q1", "BT", "1 Lê Lợi", "0911111111")
         self.venue = venues.register(ctx, self.operator, reg_venue)
-        self.codes = [ctx.vault.decrypt("people.code", blob) for blob in self._codes()]
+        self.codes = [ctx.vault.decrypt("people.code", blob) for blob in self._code_blobs()]
 
     def _principal_of(self, username: str) -> Any:
         from sqlalchemy import select
@@ -118,7 +104,7 @@ class World:
             a = session.scalars(select(Account).where(Account.username == username)).one()
             return principal_for(a.id, a.public_id, a.role, a.name, a.person_id)
 
-    def _codes(self) -> list[bytes]:
+    def _code_blobs(self) -> list[bytes]:
         from sqlalchemy import select
 
         from unifiedqr.store.models import Person
@@ -166,18 +152,13 @@ def lookup_round(world: World, seconds: float, threads: int, audit: bool) -> tup
             count[0] += len(mine)
 
     start = time.perf_counter()
-    with without_audit(ctx) if not audit else _nothing():
+    with without_audit(ctx) if not audit else contextlib.nullcontext():
         workers = [threading.Thread(target=caller, args=(i,)) for i in range(threads)]
         for w in workers:
             w.start()
         for w in workers:
             w.join()
     return count[0], time.perf_counter() - start, latencies
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def measure_lookups(world: World, name: str, seconds: float, threads: int) -> list[dict[str, Any]]:
@@ -213,6 +194,8 @@ def measure_lookups(world: World, name: str, seconds: float, threads: int) -> li
 # ---------------------------------------------------------------------------------------------------
 def expired_rows(world: World, n: int, cutoff: dt.datetime) -> Iterator[list[dict[str, Any]]]:
     """``n`` scan rows over the ten days before ``cutoff`` and 10 % after it, in chunks."""
+    from unifiedqr.store.scan_rows import COLUMNS
+
     venue_id = world.ctx.venues.venue(world.venue.venue_id).id
     blob = os.urandom(90)
     span = dt.timedelta(days=10).total_seconds()
@@ -223,29 +206,13 @@ def expired_rows(world: World, n: int, cutoff: dt.datetime) -> Iterator[list[dic
             at = cutoff - dt.timedelta(seconds=1 + (i * 7919) % int(span))
         else:
             at = cutoff + dt.timedelta(hours=1, seconds=i % 3600)
-        chunk.append(
-            {
-                "venue_id": venue_id,
-                "entrance_id": None,
-                "batch_id": None,
-                "account_id": None,
-                "person_key": secrets.token_bytes(16),
-                "person_id": None,
-                "source": "batch",
-                "code_kind": "phone",
-                "verification": "none",
-                "explicit": None,
-                "direction": "in",
-                "name_masked": "",
-                "phone_masked": "091****678",
-                "identity_enc": blob,
-                "idempotency_key": None,
-                "key_scope": None,
-                "device_at": at,
-                "occurred_at": at,
-                "received_at": at,
-            }
+        row_of = dict.fromkeys(COLUMNS)  # None for the columns not set here
+        row_of.update(
+            venue_id=venue_id, person_key=secrets.token_bytes(16), source="batch", code_kind="phone"
         )
+        row_of.update(verification="none", direction="in", name_masked="", phone_masked="091****678")
+        row_of.update(identity_enc=blob, device_at=at, occurred_at=at, received_at=at)
+        chunk.append(row_of)
         if len(chunk) == 20_000:
             yield chunk
             chunk = []
@@ -327,7 +294,7 @@ def timed_writes(ctx: Any, sink: list[float]) -> Iterator[None]:
 
 
 def scan_capacity(world: World, seconds: float = 1.5) -> float:
-    """Staff scans/s one caller sustains (the probe then runs at half of it)."""
+    """Staff scans/s one caller sustains (the probe then runs at a quarter of it)."""
     probe = ScanProbe(world, 10**6)
     with probe:
         time.sleep(seconds)

@@ -26,11 +26,9 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_RETENTION_DAYS``       scans, check-ins, batches, declarations (default 30; also the
                                    ``too_old`` refusal; ``UNIFIEDQR_VISIT_MAX_AGE_DAYS`` is an alias)
 ``UNIFIEDQR_HEALTH_RECORD_RETENTION_DAYS``, ``UNIFIEDQR_AUDIT_RETENTION_DAYS``   365 and 730
-``UNIFIEDQR_PURGE_INTERVAL_SECONDS``   how often ``serve`` purges (default 3600; 0: never)
-``UNIFIEDQR_PURGE_BATCH_ROWS``     rows deleted per transaction on SQLite (default 100; PostgreSQL 50x)
+``UNIFIEDQR_PURGE_*``              ``INTERVAL_SECONDS`` 3600 (``serve``; 0: never), ``BATCH_ROWS`` 100
 ``UNIFIEDQR_HEALTH_RULES``         the colour rule file: a shipped name or a path (docs/health-status.md)
-``UNIFIEDQR_DCC_TRUST``            a folder of EU DCC signer certificates (PEM or DER) for HC1 codes
-``UNIFIEDQR_LOOKUP_RATE``          look-ups per account per minute (default 600)
+``UNIFIEDQR_DCC_TRUST``, ``_LOOKUP_RATE``   EU DCC signer certificates (a folder); look-ups a minute
 ``UNIFIEDQR_URL``, ``_TOKEN``,     what the user-side commands talk to (:class:`ClientSettings`)
 ``_TOKEN_FILE``
 =================================  ==============================================================

@@ -17,7 +17,7 @@ from unifiedqr.codes.display import masked_variant
 from unifiedqr.codes.payload import Gender, parse
 from unifiedqr.errors import InvalidInput, NotFound
 from unifiedqr.services.audit import AuditAction, record, record_read
-from unifiedqr.services.auth import Permission, Principal
+from unifiedqr.services.auth import Permission, Principal, Role
 from unifiedqr.services.context import Services
 from unifiedqr.services.purposes import check_purpose
 from unifiedqr.services.registry import Issued, Registration, _replace_code, _sign, clean_registration
@@ -117,9 +117,13 @@ def safe_code(ctx: Services, person_id: int, stored: bytes | None) -> str:
 
 
 def get_person(ctx: Services, principal: Principal, qid: str, purpose: str | None = None) -> PersonView:
-    """A person's record in scope; an official or administrator states a ``purpose`` (422 without)."""
+    """A person's record in scope, audited for readers of anyone, with their ``purpose``.
+
+    A health official must state one (422 without: issue 11); an administrator may, and the read is
+    audited either way.
+    """
     official = principal.can(Permission.ANY_PEOPLE_READ)
-    purpose = check_purpose(purpose, required=official)
+    purpose = check_purpose(purpose, required=principal.role is Role.HEALTH_OFFICIAL)
     with ctx.db.write() if official else ctx.db.read() as session:
         person = visible(session, principal, qid)
         household = session.get(Household, person.household_id) if person.household_id else None

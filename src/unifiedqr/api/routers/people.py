@@ -119,7 +119,7 @@ async def register_from_card(
 Purpose = Literal["checkpoint", "venue_entry", "tracing", "treatment", "investigation", "other"]
 assert set(Purpose.__args__) == set(PURPOSES)  # type: ignore[attr-defined]
 PURPOSE = Query(
-    None, description="why (officials and administrators: required on records and declarations; audited)"
+    None, description="why the record is read (health officials: required; audited with the read)"
 )
 
 
