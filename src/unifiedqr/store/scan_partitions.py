@@ -27,7 +27,10 @@ import time
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+from unifiedqr.errors import ConfigError
 
 PARENT = "scan_events"
 PREFIX = "scan_events_p"
@@ -148,7 +151,10 @@ def ensure_days(session: Session, instants: Iterable[dt.datetime], *, refresh: b
     have = set(listed(session.connection()))
     missing = days - have
     if missing:
-        create_days(engine, missing)
+        try:
+            create_days(engine, missing)
+        except DBAPIError:  # lock_timeout: a purge detaching days waits for this very transaction
+            raise ConfigError("occurred_at", "this day's partition is being prepared; retry") from None
         have |= missing
     with _guard:
         _known[key] = (time.monotonic() + CACHE_SECONDS, have)
