@@ -31,6 +31,12 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_BATCH_CAP``            most scans in one offline upload (default 5000)
 ``UNIFIEDQR_VISIT_*``              the visit rules' numbers (docs/venues.md)
 ``UNIFIEDQR_TESSERACT``           the OCR engine ``conformance check`` runs (default: on PATH)
+``UNIFIEDQR_RETENTION_DAYS``       scans, check-ins, batches, declarations (default 30; also the
+                                   ``too_old`` refusal; ``UNIFIEDQR_VISIT_MAX_AGE_DAYS`` is an alias)
+``UNIFIEDQR_HEALTH_RECORD_RETENTION_DAYS``, ``UNIFIEDQR_AUDIT_RETENTION_DAYS``   365 and 730
+``UNIFIEDQR_PURGE_*``              ``INTERVAL_SECONDS`` 3600 (``serve``; 0: never), ``BATCH_ROWS`` 100
+``UNIFIEDQR_HEALTH_RULES``         the colour rule file: a shipped name or a path (docs/health-status.md)
+``UNIFIEDQR_DCC_TRUST``            EU DCC signer certificates (a folder of PEM/DER files)
 ``UNIFIEDQR_URL``, ``_TOKEN``,     what the user-side commands talk to (:class:`ClientSettings`)
 ``_TOKEN_FILE``
 =================================  ==============================================================
@@ -53,7 +59,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from unifiedqr.errors import ConfigError
+from unifiedqr.errors import ConfigError, InvalidInput
+from unifiedqr.services.health_rule_file import DEFAULT_RULES, RuleSet, load_rules
 from unifiedqr.services.visits import DEFAULT_STAYS, VisitRules
 
 ENV_PREFIX = "UNIFIEDQR_"
@@ -83,6 +90,21 @@ class VenueSettings:
     base_url: str = DEFAULT_VENUE_BASE_URL
     batch_cap: int = 5000
     cache_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long data is kept (spec §9) and how the purge runs; docs/privacy.md lists every table."""
+
+    days: int = 30
+    health_record_days: int = 365
+    audit_days: int = 730
+    purge_interval_seconds: int = 3600
+    batch_rows: int = 100  # SQLite: ~2 ms a batch; 250 took 14 ms, 500 took 50 (bench/lookups.py)
+
+
+def _default_rules() -> RuleSet:
+    return load_rules(DEFAULT_RULES)
 
 
 @dataclass(frozen=True)
@@ -117,6 +139,7 @@ class LimitSettings:
     credential_address: Rate = Rate(30, 300)  # API keys and tokens that do not check out, per address
     registration: Rate = Rate(10, 3600)  # registrations of one document by one platform
     checkin_page: Rate = Rate(60, 600)  # submissions of the anonymous check-in page per address
+    lookup: Rate = Rate(600, 60)  # look-ups by one account (issue 11)
 
 
 @dataclass(frozen=True)
@@ -146,6 +169,9 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     redis_url: str | None = field(default=None, repr=False)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    health_rules: RuleSet = field(default_factory=_default_rules)
+    dcc_trust: tuple[bytes, ...] = field(default=(), repr=False)  # DER signer certificates (HC1)
 
     @property
     def production(self) -> bool:
@@ -178,6 +204,7 @@ class Settings:
             safe = make_url(url)
             data_dir = _default_data_home(env.raw) / f"{safe.host or 'local'}-{safe.database or 'db'}"
         at_rest_inline = env.get("AT_REST_KEY")
+        retention = _retention(env)
         synchronous = (env.get("SQLITE_SYNCHRONOUS") or "NORMAL").upper()
         if synchronous not in ("NORMAL", "FULL"):
             raise ConfigError("UNIFIEDQR_SQLITE_SYNCHRONOUS", "must be NORMAL or FULL")
@@ -199,7 +226,10 @@ class Settings:
             replica_max_lag_seconds=env.integer("REPLICA_MAX_LAG_SECONDS", 5, 0),
             max_body_bytes=env.integer("MAX_BODY_BYTES", 64 * 1024, 1024),
             venues=_venue_settings(env),
-            visit_rules=_visit_rules(env),
+            visit_rules=replace(_visit_rules(env), max_age_days=retention.days),
+            retention=retention,
+            health_rules=_health_rules(env),
+            dcc_trust=_dcc_trust(Path(p).expanduser()) if (p := env.get("DCC_TRUST")) else (),
             passwords=PasswordHashing(
                 time_cost=env.integer("PASSWORD_TIME_COST", 3, 1),
                 memory_kib=env.integer("PASSWORD_MEMORY_KIB", 64 * 1024, 64),
@@ -295,8 +325,49 @@ def _visit_rules(env: _Env) -> VisitRules:
         close_at_next_check_in=number("CLOSE_AT_NEXT_CHECK_IN", 1) != 0,
         future_tolerance_seconds=number("FUTURE_TOLERANCE_SECONDS", 300),
         skew_tolerance_seconds=number("SKEW_TOLERANCE_SECONDS", 120),
-        max_age_days=number("MAX_AGE_DAYS", 30, 1),
+    )  # max_age_days is the retention (UNIFIEDQR_RETENTION_DAYS): see _retention
+
+
+def _retention(env: _Env) -> RetentionSettings:
+    """``UNIFIEDQR_RETENTION_DAYS`` (alias ``UNIFIEDQR_VISIT_MAX_AGE_DAYS``) and the other windows."""
+    days = env.integer("VISIT_MAX_AGE_DAYS", 30, 1)
+    return RetentionSettings(
+        days=env.integer("RETENTION_DAYS", days, 1),
+        health_record_days=env.integer("HEALTH_RECORD_RETENTION_DAYS", 365, 1),
+        audit_days=env.integer("AUDIT_RETENTION_DAYS", 730, 1),
+        purge_interval_seconds=env.integer("PURGE_INTERVAL_SECONDS", 3600, 0),
+        batch_rows=env.integer("PURGE_BATCH_ROWS", 100, 1),
     )
+
+
+def _dcc_trust(folder: Path, limit: int = 16 * 1024 * 1024) -> tuple[bytes, ...]:
+    """``UNIFIEDQR_DCC_TRUST``: every PEM or DER certificate in a folder, as DER (read once, at start)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    where = "UNIFIEDQR_DCC_TRUST"
+    if not folder.is_dir():
+        raise ConfigError(where, f"{folder} is not a folder of signer certificates")
+    found: list[bytes] = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in (".pem", ".crt", ".cer", ".der") or not path.is_file():
+            continue
+        data = path.read_bytes()[: limit + 1]
+        try:
+            pem = b"-----BEGIN" in data
+            certs = x509.load_pem_x509_certificates(data) if pem else [x509.load_der_x509_certificate(data)]
+        except ValueError:
+            raise ConfigError(where, f"{path} holds no readable X.509 certificate") from None
+        found += [cert.public_bytes(Encoding.DER) for cert in certs]
+    return tuple(found)
+
+
+def _health_rules(env: _Env) -> RuleSet:
+    """``UNIFIEDQR_HEALTH_RULES``: loaded and checked now, so a typo stops the start, not a door."""
+    try:
+        return load_rules(env.get("HEALTH_RULES") or DEFAULT_RULES)
+    except InvalidInput as exc:
+        raise ConfigError("UNIFIEDQR_HEALTH_RULES", str(exc)) from None
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ MATRIX: list[Row] = [
             lambda w: ("/people/from-cccd", {"cccd_qr": w["card"]()}),
             expect(403, platform=201, other_platform=201),
         ),
-        ("GET", "/people/{qid}", None, PEOPLE_READ),
+        ("GET", "/people/{qid}?purpose=treatment", None, PEOPLE_READ),
         ("GET", "/people/{qid}/code", None, PEOPLE_READ),
         (
             "PATCH",
@@ -92,7 +92,7 @@ MATRIX: list[Row] = [
         ),
         ("POST", "/people/{qid}/health-declarations", HEALTH, DECLARE),
         ("POST", "/people/{qid}/movement-declarations", MOVE, DECLARE),
-        ("GET", "/people/{qid}/declarations", None, DECL_READ),
+        ("GET", "/people/{qid}/declarations?purpose=investigation", None, DECL_READ),
         ("POST", "/platforms", {"name": "New"}, expect(403, administrator=201)),
         ("GET", "/platforms/{platform_id}/api-keys", None, KEYS),
         (
@@ -132,6 +132,8 @@ ELSEWHERE = {
     ("POST", "/me/consents/{consent_id}/approve"),
     ("POST", "/me/consents/{consent_id}/refuse"),
 }
+#: the look-up issue's endpoints have their matrix in tests/access/test_access_authz.py
+ELSEWHERE |= {("POST", "/people/{qid}/health-records"), ("GET", "/me/access-log")}
 
 
 PREFIXES = ("/health", "/ready", "/trust-list", "/me", "/people", "/platforms", "/accounts", "/auth")

@@ -320,7 +320,7 @@ def test_official_reads_are_audited(make_platform, make_user, ctx):
     platform = make_platform()
     issued = platform.register(**person_body())
     official = make_user("health_official")
-    assert official.person(issued["qid"])["qid"] == issued["qid"]
+    assert official.person(issued["qid"], "treatment")["qid"] == issued["qid"]
     assert official.code(issued["qid"]) == issued["payload"]
     with ctx.db.read() as session:
         events = list(session.scalars(select(AuditEvent).where(AuditEvent.person_id.is_not(None))))

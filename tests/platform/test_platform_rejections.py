@@ -45,6 +45,15 @@ def test_every_endpoint_rejects_bad_requests_with_problem_details(app, make_plat
         (platform, "GET", "/me/consents", {}, 403, "self:consents:decide"),
         (citizen, "POST", "/me/consents/cns_nope/approve", {}, 404, "consent_id"),
         (citizen, "POST", "/me/consents/cns_nope/refuse", {}, 404, "consent_id"),
+        (platform, "GET", "/me/access-log", {}, 403, "self:access_log:read"),
+        (
+            platform,
+            "POST",
+            f"/people/{citizen_qid}/health-records",
+            {"json": {}},
+            403,
+            "any:health_records:write",
+        ),
     ]
     seen = set()
     for client, method, path, kwargs, status, field in cases:

@@ -80,6 +80,13 @@ class Permission(enum.StrEnum):
     OUTBOX_READ = "any:outbox:read"
     # conformance assessment (issue 14): submit, decide, withdraw, list every app's assessments
     ASSESSMENTS_MANAGE = "any:assessments:manage"
+    # look-ups, health records, the holder's access log, retention (issue 11)
+    ANY_LOOKUP = "any:lookups:read"  # officials, administrators: anyone, full view
+    PLATFORM_LOOKUP = "platform:lookups:read"  # a platform: people in its scope, full view
+    SCANNED_LOOKUP = "scanned:lookups:read"  # venue staff and owners: a scanned code, masked view
+    HEALTH_RECORDS_WRITE = "any:health_records:write"  # health officials record and import
+    SELF_ACCESS_LOG_READ = "self:access_log:read"  # who read my data, and why
+    DATA_PURGE = "any:data:purge"  # retention and at-rest key rotation (the host operator)
 
 
 P = Permission
@@ -95,6 +102,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ANY_VENUES_MANAGE,
             P.OUTBOX_READ,
             P.ASSESSMENTS_MANAGE,
+            P.ANY_LOOKUP,
         }
     ),
     Role.PLATFORM: frozenset(
@@ -107,13 +115,23 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PLATFORM_DECLARATIONS_READ,
             P.PLATFORM_CHECKINS_SUBMIT,
             P.PLATFORM_CONSENTS_USE,
+            P.PLATFORM_LOOKUP,
         }
     ),
     Role.VENUE_OWNER: frozenset(
-        {P.VENUES_REGISTER, P.VENUE_MANAGE, P.VENUE_READ, P.VENUE_SCANS_SUBMIT, P.VENUE_VISITS_READ}
+        {
+            P.VENUES_REGISTER,
+            P.VENUE_MANAGE,
+            P.VENUE_READ,
+            P.VENUE_SCANS_SUBMIT,
+            P.VENUE_VISITS_READ,
+            P.SCANNED_LOOKUP,
+        }
     ),
-    Role.VENUE_STAFF: frozenset({P.VENUE_READ, P.VENUE_SCANS_SUBMIT}),
-    Role.HEALTH_OFFICIAL: frozenset({P.ANY_PEOPLE_READ, P.ANY_DECLARATIONS_READ}),
+    Role.VENUE_STAFF: frozenset({P.VENUE_READ, P.VENUE_SCANS_SUBMIT, P.SCANNED_LOOKUP}),
+    Role.HEALTH_OFFICIAL: frozenset(
+        {P.ANY_PEOPLE_READ, P.ANY_DECLARATIONS_READ, P.ANY_LOOKUP, P.HEALTH_RECORDS_WRITE}
+    ),
     Role.CITIZEN: frozenset(
         {
             P.SELF_PEOPLE_READ,
@@ -121,6 +139,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SELF_DECLARATIONS_READ,
             P.SELF_CHECKINS_SUBMIT,
             P.SELF_CONSENTS_DECIDE,
+            P.SELF_ACCESS_LOG_READ,
         }
     ),
     #: The assessment centre decides which apps go on the public list, and nothing else: no one's
@@ -129,8 +148,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
-#: The operator on the server's host (the admin CLI) holds what an administrator holds, no more.
-ROLE_PERMISSIONS[Role.OPERATOR] = ROLE_PERMISSIONS[Role.ADMINISTRATOR]
+#: The operator on the server's host (the admin CLI) holds what an administrator holds, plus the two
+#: host-only acts (issue 11): importing the health authority's record files and the retention purge
+#: (with the at-rest key rotation). No API role holds those.
+ROLE_PERMISSIONS[Role.OPERATOR] = ROLE_PERMISSIONS[Role.ADMINISTRATOR] | {
+    P.HEALTH_RECORDS_WRITE,
+    P.DATA_PURGE,
+}
 
 
 @dataclass(frozen=True)

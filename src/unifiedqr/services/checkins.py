@@ -20,17 +20,21 @@ whoever it names.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from unifiedqr.errors import NotFound
+from unifiedqr.services import dcc_scans
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
+from unifiedqr.services.health import door_colour
 from unifiedqr.services.scan_rules import (
     ScanResult,
     check_time,
+    device_id_of,
     direction_of,
     idempotency_key_of,
     result_of,
@@ -40,7 +44,7 @@ from unifiedqr.services.venue_runtime import VenueInfo, entrance_of, resolve_cod
 from unifiedqr.services.visitors import Visitor, claimed_key, identify, resolve
 from unifiedqr.services.visits import Tracker
 from unifiedqr.store.models import Person, PersonPlatform
-from unifiedqr.store.scan_rows import ScanRows, StoredScan
+from unifiedqr.store.scan_rows import ScanRows, StoredScan, key_scope
 
 #: What a check-in page scan is: a claim nobody verified against the person (tracing reads it so).
 UNVERIFIED = "unverified"
@@ -57,6 +61,7 @@ class StaffScan:
     direction: str | None = None
     at: str | None = None
     idempotency_key: str | None = None
+    device_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class CitizenCheckin:
     direction: str | None = None
     at: str | None = None
     idempotency_key: str | None = None
+    device_id: str | None = None
 
 
 def _record_one(
@@ -81,10 +87,13 @@ def _record_one(
     explicit: str | None,
     at: dt.datetime,
     idempotency_key: str | None,
+    device_id: str | None = None,
+    health: bool = True,
 ) -> ScanResult:
     rules = ctx.venues.rules
     now = ctx.now()
     web = source == "web"
+    scope = key_scope(device_id, account_id) if idempotency_key is not None else None
     with ctx.db.write() as session:
         sql = ScanRows(session)
         if web:  # a claim: keyed by what was typed, never resolved to (or toggled with) a person
@@ -108,25 +117,33 @@ def _record_one(
             explicit=explicit,
             direction=tracker.step(at, explicit),
             idempotency_key=idempotency_key,
+            key_scope=scope,
             device_at=at,
             occurred_at=at,
             received_at=now,
         )
         # Insert first, ask later: a retry is the rare case, so it pays the second query, not every scan.
         stored = None
-        if not sql.insert([row]) and idempotency_key is not None:
-            stored = sql.stored_one(info.id, idempotency_key)
-    if stored is not None:
-        return result_of(info, "already_recorded", stored)
-    return result_of(info, "recorded", StoredScan.of(row))
+        if sql.insert([row]) and scope is not None and idempotency_key is not None:
+            stored = sql.stored_one(info.id, scope, idempotency_key)
+    scan = stored or StoredScan.of(row)
+    colour = door_colour(ctx, scan.verification, person_id).colour if health else "neutral"
+    return result_of(info, "already_recorded" if stored else "recorded", scan, colour)
 
 
 def staff_scan(ctx: Services, principal: Principal, scan: StaffScan) -> ScanResult:
     """Venue scans citizen at one of its entrances (staff or owner)."""
     info = venue_for(ctx, principal, scan.venue_id, Permission.VENUE_SCANS_SUBMIT)
     now = ctx.now()
-    visitor = identify(scan.text, scan.phone, ctx.venues.trust(), now)
-    return _record_one(
+    passports: list[str] = []
+
+    def passport(text: str) -> Visitor:  # an EU vaccine passport: its colour is its own facts'
+        visitor, colour = dcc_scans.door_visitor(ctx, text)
+        passports.append(colour.colour)
+        return visitor
+
+    visitor = identify(scan.text, scan.phone, ctx.venues.trust(), now, passport=passport)
+    result = _record_one(
         ctx,
         info,
         visitor,
@@ -136,7 +153,9 @@ def staff_scan(ctx: Services, principal: Principal, scan: StaffScan) -> ScanResu
         explicit=direction_of(scan.direction),
         at=check_time(ctx.venues.rules, scan.at, now),
         idempotency_key=idempotency_key_of(scan.idempotency_key),
+        device_id=device_id_of(scan.device_id),
     )
+    return dataclasses.replace(result, colour=passports[0]) if passports else result
 
 
 def citizen_checkin(ctx: Services, principal: Principal, checkin: CitizenCheckin) -> ScanResult:
@@ -170,6 +189,7 @@ def citizen_checkin(ctx: Services, principal: Principal, checkin: CitizenCheckin
         explicit=direction_of(checkin.direction),
         at=check_time(ctx.venues.rules, checkin.at, now),
         idempotency_key=idempotency_key_of(checkin.idempotency_key),
+        device_id=device_id_of(checkin.device_id),
     )
 
 
@@ -201,4 +221,5 @@ def web_checkin(
         explicit=None,
         at=now,
         idempotency_key=None,
+        health=False,  # the public page shows no one's health colour (anyone may type a code there)
     )

@@ -20,9 +20,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Mapping
 
 from sqlalchemy import select
 
+from unifiedqr.at_rest_keys import read_keys
 from unifiedqr.config import Settings, resolve_secrets
 from unifiedqr.errors import ConfigError, TooManyRequests, Unauthenticated
 from unifiedqr.services import limits
@@ -45,6 +47,21 @@ MAX_CREDENTIAL = 512
 _CACHE_LIMIT = 10_000
 
 
+def _vault(settings: Settings) -> Vault:
+    """The vault over the key file's ring (rotations are picked up while running), or the inline key."""
+    assert settings.at_rest_key is not None
+    path = settings.at_rest_key_path
+    if path is None:
+        return Vault(settings.at_rest_key)
+
+    def load() -> tuple[Mapping[int, bytes], int]:
+        ring = read_keys(path)
+        return ring.keys, ring.current
+
+    keys, current = load()
+    return Vault(settings.at_rest_key, keys, current, load, settings.key_reload_seconds)
+
+
 class Services:
     """One per process; thread-safe (immutable after construction apart from small caches)."""
 
@@ -64,7 +81,7 @@ class Services:
             replica_url=settings.replica_url,
             replica_max_lag_seconds=settings.replica_max_lag_seconds,
         )
-        self.vault = Vault(settings.at_rest_key)
+        self.vault = _vault(settings)
         hashing = settings.passwords
         self.passwords = Passwords(
             hashing.time_cost,

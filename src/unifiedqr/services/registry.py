@@ -43,6 +43,7 @@ from unifiedqr.services import consents
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
 from unifiedqr.store import person_rows
+from unifiedqr.store.access_models import SafeCode
 from unifiedqr.store.models import Household, Person, PersonDocument, PersonPlatform, RevokedCode
 
 _STRICT_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -386,6 +387,9 @@ def _replace_code(
     text, key_id, revocation_id = _sign(ctx, code, now)
     if session.get(RevokedCode, person.code_revocation_id) is None:
         session.add(RevokedCode(revocation_id=person.code_revocation_id, person_id=person.id, reason=reason))
+    safe = session.get(SafeCode, person.id)  # the safe code derived from the old one goes with it
+    if safe is not None and session.get(RevokedCode, safe.revocation_id) is None:
+        session.add(RevokedCode(revocation_id=safe.revocation_id, person_id=person.id, reason=reason))
     person.code_enc = ctx.vault.encrypt("people.code", text)
     person.code_key_id = key_id
     person.code_revocation_id = revocation_id

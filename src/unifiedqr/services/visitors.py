@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from unifiedqr.codes.build import normalise_phone
@@ -25,7 +25,6 @@ from unifiedqr.store.crypto import Vault
 from unifiedqr.store.scan_rows import ScanRows
 
 MAX_TEXT = 4096
-_COLOUR = {"valid": "green", "unsigned": "yellow", "none": "yellow"}
 
 
 class Visitor(NamedTuple):
@@ -39,8 +38,19 @@ class Visitor(NamedTuple):
     name: str
 
 
-def identify(text: object, phone: object, trust: TrustList, now: dt.datetime, field: str = "text") -> Visitor:
-    """What the scanner read (or the typed phone), classified and checked; ScanRejected if unusable."""
+def identify(
+    text: object,
+    phone: object,
+    trust: TrustList,
+    now: dt.datetime,
+    field: str = "text",
+    passport: Callable[[str], Visitor] | None = None,
+) -> Visitor:
+    """What the scanner read (or the typed phone), classified and checked; ScanRejected if unusable.
+
+    ``passport`` reads an EU vaccine passport (HC1) where a door accepts them (staff scans);
+    without it a passport is ``wrong_kind``.
+    """
     if phone is not None:
         try:
             return Visitor("phone", "none", None, None, normalise_phone(str(phone)), "")
@@ -80,6 +90,8 @@ def identify(text: object, phone: object, trust: TrustList, now: dt.datetime, fi
         except InvalidInput as exc:
             raise ScanRejected(field, Code.MALFORMED, str(exc)) from None
         return Visitor("cccd", "none", None, card.id_number, None, card.full_name)
+    if passport is not None and value.startswith("HC1:"):
+        return passport(value)
     if is_venue_url(value) or value.startswith("HC1:"):
         kind = "venue" if value.startswith("https://") else "eu_dcc"
         raise ScanRejected(field, Code.WRONG_KIND, f"a {kind} code cannot be scanned at an entrance")
@@ -102,10 +114,6 @@ def mask_name(name: str) -> str:
 
 def mask_phone(phone: str | None) -> str | None:
     return f"{phone[:3]}****{phone[-3:]}" if phone else None
-
-
-def colour(verification: str) -> str:
-    return _COLOUR.get(verification, "red")
 
 
 def visitor_key(vault: Vault, label: str) -> bytes:

@@ -36,8 +36,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from unifiedqr.store import access_models as _access_models  # noqa: F401  (look-up and retention tables)
 from unifiedqr.store import conformance_models as _conformance_models  # noqa: F401  (its tables)
 from unifiedqr.store import consent_models as _consent_models  # noqa: F401  (the consent tables)
+from unifiedqr.store import scan_partitions
 from unifiedqr.store import venue_models as _venue_models  # noqa: F401  (registers the venue tables)
 from unifiedqr.store.replica import Replica
 
@@ -307,6 +309,21 @@ class Database:
             self.write_engine.dispose()
         if self.replica is not None:
             self.replica.dispose()
+
+
+def allow_audit_deletes(session: Session) -> None:
+    """Let this transaction delete audit rows (PostgreSQL: only the table's owner may; see 0004).
+
+    ``audit_events`` is append-only for everyone else: the purge of rows past their retention is
+    the one path that deletes, and it says so for its own transaction only.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT set_config('unifiedqr.audit_purge', 'on', true)"))
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's filter: the day partitions of ``scan_events`` are data, not schema (0004)."""
+    return not (type_ == "table" and scan_partitions.is_partition(name or ""))
 
 
 def migrations_dir() -> str:

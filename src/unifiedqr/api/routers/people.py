@@ -21,12 +21,12 @@ from unifiedqr.api.fields import (
     PhoneOrEmpty,
     Qid,
 )
-from unifiedqr.codes.display import masked_variant
 from unifiedqr.codes.payload import parse
 from unifiedqr.serialize import jsonable
 from unifiedqr.services import consents, people, registry
 from unifiedqr.services.auth import Principal
 from unifiedqr.services.context import Services
+from unifiedqr.services.purposes import PURPOSES
 
 router = APIRouter(tags=["people"], route_class=JSONRoute)
 
@@ -145,11 +145,23 @@ async def register_from_card(
     return _issued(result, response)
 
 
+Purpose = Literal["checkpoint", "venue_entry", "tracing", "treatment", "investigation", "other"]
+assert set(Purpose.__args__) == set(PURPOSES)  # type: ignore[attr-defined]
+PURPOSE = Query(
+    None, description="why the record is read (health officials: required; audited with the read)"
+)
+
+
 @router.get(
     "/people/{qid}", response_model=PersonOut, summary="A person's record (within the caller's scope)"
 )
-async def get_person(qid: str, who: Principal = Depends(principal), ctx: Services = Depends(services)) -> Any:
-    return jsonable(await call(ctx, people.get_person, ctx, who, qid))
+async def get_person(
+    qid: str,
+    purpose: Purpose | None = PURPOSE,
+    who: Principal = Depends(principal),
+    ctx: Services = Depends(services),
+) -> Any:
+    return jsonable(await call(ctx, people.get_person, ctx, who, qid, purpose))
 
 
 @router.get(
@@ -164,17 +176,17 @@ async def get_code(
         False, description="the safe variant: document and birth date masked, no phone or BHYT"
     ),
     full: bool = Query(False, description="card only: show the document number and birth date unmasked"),
+    purpose: Purpose | None = PURPOSE,
     who: Principal = Depends(principal),
     ctx: Services = Depends(services),
 ) -> Any:
-    text = await call(ctx, people.get_code, ctx, who, qid)
-    code = parse(text)
-    shown = masked_variant(code).to_text() if masked else text
+    shown = await call(ctx, people.get_code, ctx, who, qid, masked, purpose)
+    code = parse(shown)
     if format == "json":
         return {
             "qid": code.qid,
             "payload": shown,
-            "masked": masked,
+            "masked": masked,  # the safe code is signed too, by the same rule
             "key_id": (code.signature or "").split(".")[0],
         }
     if format == "text":

@@ -72,6 +72,12 @@ class ScanIn(BaseModel):
     direction: Literal["in", "out"] | None = Field(default=None, description="absent: inferred (toggle)")
     at: StrictStr | None = Field(default=None, max_length=40, description="RFC 3339; default: now")
     idempotency_key: StrictStr | None = Field(default=None, max_length=64)
+    device_id: StrictStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="the scanner device: its idempotency keys are its own (default: the account's)",
+    )
 
 
 @router.post(
