@@ -126,9 +126,12 @@ def test_declarations_of_the_last_14_days(subject, official, ctx, monkeypatch):
 
 
 def test_lookups_are_rate_limited_per_account(subject, official, ctx, monkeypatch):
-    from unifiedqr.services.limits import Limits
+    from dataclasses import replace
 
-    monkeypatch.setattr(ctx, "limits", Limits({"lookup": (3, 60.0)}))
+    from unifiedqr.config import Rate
+
+    limits = replace(ctx.settings.limits, lookup=Rate(3, 60))
+    monkeypatch.setattr(ctx, "settings", replace(ctx.settings, limits=limits))
     for _ in range(3):
         official.lookup(subject["qid"], "other")
     response = official.raw("POST", "/lookups", json={"text": subject["qid"], "purpose": "other"})
