@@ -1,4 +1,4 @@
-"""The one parser of instants and dates: RFC 3339 strictly, bounded, with per-caller bounds."""
+"""The one parser of instants and dates: RFC 3339, bounded, with per-caller bounds and strictness."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from unifiedqr.services.times import parse_date, parse_instant
     ("text", "expected"),
     [
         ("2026-11-30T08:15:00+07:00", dt.datetime(2026, 11, 30, 1, 15, tzinfo=dt.UTC)),
+        # the first release's leniencies, kept: a space, no offset (UTC), no seconds
+        ("2026-11-30 08:15:00+07:00", dt.datetime(2026, 11, 30, 1, 15, tzinfo=dt.UTC)),
+        ("2026-11-30T01:15:00", dt.datetime(2026, 11, 30, 1, 15, tzinfo=dt.UTC)),
+        ("2026-11-30T08:15+07:00", dt.datetime(2026, 11, 30, 1, 15, tzinfo=dt.UTC)),
         ("2026-11-30t01:15:00z", dt.datetime(2026, 11, 30, 1, 15, tzinfo=dt.UTC)),
         ("2026-11-30T01:15:00.5Z", dt.datetime(2026, 11, 30, 1, 15, 0, 500000, tzinfo=dt.UTC)),
         ("2026-11-29T20:15:00-05:00", dt.datetime(2026, 11, 30, 1, 15, tzinfo=dt.UTC)),
@@ -27,9 +31,6 @@ def test_accepted_instants_come_back_in_utc(text: str, expected: dt.datetime) ->
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("2026-11-30 08:15:00+07:00", "RFC 3339"),  # a space, not T
-        ("2026-11-30T08:15:00", "RFC 3339"),  # no offset
-        ("2026-11-30T08:15+07:00", "RFC 3339"),  # no seconds
         ("2026-11-30T08:15:00+0700", "RFC 3339"),
         ("2026-11-30T08:15:00.1234567Z", "microsecond"),
         ("2016-12-31T23:59:60Z", "leap"),
@@ -68,3 +69,10 @@ def test_dates() -> None:
             parse_date(bad, "date")
     with pytest.raises(InvalidInput, match="future"):
         parse_date("2026-12-01", "date", latest=dt.date(2026, 11, 30))
+
+
+@pytest.mark.parametrize("text", ["2026-11-30T08:15:00", "2026-11-30T08:15+07:00"])
+def test_strict_callers_refuse_the_leniencies(text: str) -> None:
+    """Health records (a test's taken_at): a guessed zone would move a result across a day."""
+    with pytest.raises(ScanRejected, match="offset"):
+        parse_instant(text, "taken_at", strict=True)

@@ -115,7 +115,7 @@ def parse_instant(field: str, value: object, now: dt.datetime | None) -> dt.date
     The instant keeps the offset it was written with, so a record reads back as it was given.
     """
     earliest = dt.datetime(EARLIEST_DATE.year, EARLIEST_DATE.month, EARLIEST_DATE.day, tzinfo=VIETNAM)
-    return times.parse_instant(value, field, earliest=earliest, latest=now, keep_offset=True)
+    return times.parse_instant(value, field, earliest=earliest, latest=now, keep_offset=True, strict=True)
 
 
 def _count(field: str, value: object) -> int:

@@ -5,10 +5,11 @@ tracing window, ``purge --now``) goes through :func:`parse_instant`, once; every
 through :func:`parse_date`. Callers with a narrower domain (health records: not before 2019-12-01,
 not after now) pass their own bounds, so there is one grammar and one set of messages.
 
-The grammar is RFC 3339's ``date-time``, strictly (the stricter rules of the two parsers this
-module replaced): ``T`` (or ``t``) between date and time, seconds required, a fraction of at most six
-digits (a finer one is refused, never truncated), an offset required (``Z``, ``z`` or ``±hh:mm``
-with hours up to 23), no leap second, ASCII digits only.
+The grammar is RFC 3339's ``date-time``: ``T`` (``t``, or a space as RFC 3339 allows) between
+date and time, a fraction of at most six digits (a finer one is refused, never truncated), an
+offset ``Z``, ``z`` or ``±hh:mm`` with hours up to 23, no leap second, ASCII digits only. Two
+leniencies are kept from the platform's first release, where scanners relied on them: a time
+without an offset is UTC, and the seconds may be left out (``08:15`` is ``08:15:00``).
 
 Why bounded: Python's datetime covers years 1-9999, and arithmetic near either end overflows
 (``0001-01-01T00:00:00+14:00`` is before year 1 in UTC; a day bound of ``9999-12-31`` is past the
@@ -27,8 +28,8 @@ EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 MAX_TEXT = 40
 _INSTANT = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
-    r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?"
+    r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))?"
 )
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 EXAMPLE = "2026-11-30T08:15:00+07:00"
@@ -50,18 +51,30 @@ def parse_instant(
     earliest: dt.datetime | None = None,
     latest: dt.datetime | None = None,
     keep_offset: bool = False,
+    strict: bool = False,
 ) -> dt.datetime:
     """An RFC 3339 instant as an aware datetime (UTC unless ``keep_offset``), within the bounds.
 
     Raises :class:`ScanRejected` with code ``malformed`` (an ``InvalidInput``) naming ``field``;
-    ``earliest``/``latest`` (inclusive) narrow the range for one caller.
+    ``earliest``/``latest`` (inclusive) narrow the range for one caller; ``strict`` refuses the
+    leniencies (a space, a missing offset, missing seconds), for data where a guessed zone is wrong.
     """
     match = _INSTANT.fullmatch(value) if isinstance(value, str) and len(value) <= MAX_TEXT else None
     if match is None:
         shown = _show(value)
         raise _malformed(field, f"must be an RFC 3339 time with an offset (e.g. {EXAMPLE}), got {shown}")
-    year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
-    fraction, zulu, sign, offset_hours, offset_minutes = match[7], match[8], match[9], match[10], match[11]
+    if (
+        match is not None
+        and strict
+        and (match[6] is None or match[8] is match[9] is None or " " in str(value))
+    ):
+        match = None
+    if match is None:
+        shown = _show(value)
+        raise _malformed(field, f"must be an RFC 3339 time with an offset (e.g. {EXAMPLE}), got {shown}")
+    year, month, day, hour, minute = (int(match[i]) for i in range(1, 6))
+    second = int(match[6] or 0)
+    fraction, sign, offset_hours, offset_minutes = match[7], match[9], match[10], match[11]
     if fraction is not None and len(fraction) > 6:
         raise _malformed(field, "more precise than a microsecond")
     if second == 60:
@@ -70,7 +83,7 @@ def parse_instant(
         # Checked on the wall-clock fields first: converting year 1 or 9999 with an offset overflows.
         raise _malformed(field, f"must lie between the years {EARLIEST.year} and {LATEST.year}")
     offset = dt.timedelta(0)
-    if not zulu:
+    if sign is not None:
         if int(offset_hours) > 23 or int(offset_minutes) > 59:
             raise _malformed(field, f"{offset_hours}:{offset_minutes} is not a UTC offset")
         offset = dt.timedelta(hours=int(offset_hours), minutes=int(offset_minutes))
