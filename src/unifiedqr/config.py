@@ -31,6 +31,9 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_BATCH_CAP``            most scans in one offline upload (default 5000)
 ``UNIFIEDQR_VISIT_*``              the visit rules' numbers (docs/venues.md)
 ``UNIFIEDQR_TESSERACT``           the OCR engine ``conformance check`` runs (default: on PATH)
+``UNIFIEDQR_INGEST``               ``nats://HOST:PORT``: stream mode (``_STREAM`` UQR_SCANS, ``_SHARDS``
+                                   16, ``_MAX_AGE_HOURS`` 168, ``_MAX_MB`` 4096, ``_PUBLISH_TIMEOUT_MS``
+                                   2000, ``_BATCH`` 500, ``_CONSUMERS`` 1 per serving process)
 ``UNIFIEDQR_RETENTION_DAYS``       scans, check-ins, batches, declarations (default 30; also the
                                    ``too_old`` refusal; ``UNIFIEDQR_VISIT_MAX_AGE_DAYS`` is an alias)
 ``UNIFIEDQR_HEALTH_RECORD_RETENTION_DAYS``, ``UNIFIEDQR_AUDIT_RETENTION_DAYS``   365 and 730
@@ -62,6 +65,7 @@ from sqlalchemy.engine import make_url
 from unifiedqr.errors import ConfigError, InvalidInput
 from unifiedqr.services.health_rule_file import DEFAULT_RULES, RuleSet, load_rules
 from unifiedqr.services.visits import DEFAULT_STAYS, VisitRules
+from unifiedqr.store.stream import StreamSettings
 
 ENV_PREFIX = "UNIFIEDQR_"
 AT_REST_KEY_KIND = "unifiedqr-at-rest-key"
@@ -164,6 +168,7 @@ class Settings:
     api_key_cache_seconds: float = 5.0
     key_reload_seconds: float = 30.0
     venues: VenueSettings = field(default_factory=VenueSettings)
+    ingest: StreamSettings | None = None
     visit_rules: VisitRules = field(default_factory=VisitRules)
     passwords: PasswordHashing = field(default_factory=PasswordHashing)
     trusted_proxies: tuple[str, ...] = ()
@@ -226,6 +231,7 @@ class Settings:
             replica_max_lag_seconds=env.integer("REPLICA_MAX_LAG_SECONDS", 5, 0),
             max_body_bytes=env.integer("MAX_BODY_BYTES", 64 * 1024, 1024),
             venues=_venue_settings(env),
+            ingest=_ingest_settings(env),
             visit_rules=replace(_visit_rules(env), max_age_days=retention.days),
             retention=retention,
             health_rules=_health_rules(env),
@@ -302,6 +308,30 @@ def _venue_settings(env: _Env) -> VenueSettings:
     if not base.startswith("https://") or len(base) > 47:
         raise ConfigError("UNIFIEDQR_VENUE_BASE_URL", "must be https://<host> of at most 47 characters")
     return VenueSettings(base_url=base, batch_cap=env.integer("BATCH_CAP", 5000, 1))
+
+
+def _ingest_settings(env: _Env) -> StreamSettings | None:
+    """``UNIFIEDQR_INGEST=nats://HOST:PORT``: stream mode (docs/scaling.md); unset: the direct path."""
+    url = env.get("INGEST")
+    if url is None:
+        return None
+    if not url.startswith(("nats://", "tls://")):
+        raise ConfigError("UNIFIEDQR_INGEST", "must be nats://HOST:PORT (or tls://...)")
+    name = (env.get("INGEST_STREAM") or "UQR_SCANS").upper()
+    if not name.replace("_", "").isalnum() or len(name) > 32:
+        raise ConfigError("UNIFIEDQR_INGEST_STREAM", "letters, digits and _ only, at most 32")
+    return StreamSettings(
+        url=url,
+        stream=name,
+        subject=name.lower().replace("_", "."),
+        durable=name.lower().replace("_", "-") + "-writer",
+        consumers=env.integer("INGEST_CONSUMERS", 1, 0),
+        shards=env.integer("INGEST_SHARDS", 16, 1),
+        max_age_seconds=env.integer("INGEST_MAX_AGE_HOURS", 168, 1) * 3600,
+        max_bytes=env.integer("INGEST_MAX_MB", 4096, 16) * 1024 * 1024,
+        publish_timeout_seconds=env.integer("INGEST_PUBLISH_TIMEOUT_MS", 2000, 50) / 1000,
+        batch=env.integer("INGEST_BATCH", 500, 1),
+    )
 
 
 def _visit_rules(env: _Env) -> VisitRules:

@@ -7,6 +7,7 @@ append its module name to :data:`ROUTER_MODULES`. Nothing else here changes.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
 from collections.abc import AsyncIterator
@@ -42,7 +43,19 @@ def create_app(ctx: Services) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
+        if ctx.stream is not None:  # stream mode: this worker publishes and runs a consumer
+            from unifiedqr.services import ingest
+
+            tasks.append(asyncio.create_task(ctx.stream.keep_connecting(stop)))
+            for _ in range(ctx.stream.settings.consumers):
+                tasks.append(asyncio.create_task(ingest.run_consumer(ctx, stop)))
         yield
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if ctx.stream is not None:
+            await ctx.stream.close()
         ctx.close()
 
     app = FastAPI(

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "conformance": "unifiedqr.cli.conformance:conformance_group",
     "health": "unifiedqr.cli.health:health_group",
     "purge": "unifiedqr.cli.retention:purge_cmd",
+    "ingest": "unifiedqr.cli.ingest:ingest_group",
 }
 
 

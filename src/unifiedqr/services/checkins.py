@@ -158,10 +158,15 @@ def staff_scan(ctx: Services, principal: Principal, scan: StaffScan) -> ScanResu
     return dataclasses.replace(result, colour=passports[0]) if passports else result
 
 
-def citizen_checkin(ctx: Services, principal: Principal, checkin: CitizenCheckin) -> ScanResult:
-    """Citizen scans venue: a platform for a person it obtained (``qid``), or the citizen themselves."""
+def citizen_checkin(
+    ctx: Services, principal: Principal, checkin: CitizenCheckin, *, received_at: dt.datetime | None = None
+) -> ScanResult:
+    """Citizen scans venue: a platform for a person it obtained (``qid``), or the citizen themselves.
+
+    ``received_at``: stream mode, when a node accepted it (its time is judged then, not now).
+    """
     held = principal.require(Permission.PLATFORM_CHECKINS_SUBMIT, Permission.SELF_CHECKINS_SUBMIT)
-    now = ctx.now()
+    now = received_at or ctx.now()
     info = resolve_code(ctx, checkin.venue_code, now)
     qid = checkin.qid
     with ctx.db.read() as session:

@@ -23,10 +23,11 @@ import time
 from collections.abc import Mapping
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from unifiedqr.at_rest_keys import read_keys
 from unifiedqr.config import Settings, resolve_secrets
-from unifiedqr.errors import ConfigError, TooManyRequests, Unauthenticated
+from unifiedqr.errors import ConfigError, Overloaded, TooManyRequests, Unauthenticated
 from unifiedqr.services import limits
 from unifiedqr.services.auth import (
     API_KEY_PREFIX,
@@ -42,8 +43,14 @@ from unifiedqr.services.venue_runtime import VenueRuntime
 from unifiedqr.store import db as store_db
 from unifiedqr.store.crypto import Vault
 from unifiedqr.store.models import Account, ApiKey
+from unifiedqr.store.stream import ScanStream
 
 MAX_CREDENTIAL = 512
+#: How long a cached credential, venue or trust list still serves while the database does not answer
+#: (stream mode acknowledges scans through an outage from what the node knows; docs/scaling.md).
+STALE_SECONDS = 3600.0
+#: What "the database does not answer" looks like through SQLAlchemy (refused, reset, timed out).
+DATABASE_DOWN = (OperationalError, InterfaceError)
 _CACHE_LIMIT = 10_000
 
 
@@ -96,6 +103,8 @@ class Services:
         )
         self.keys = IssuingKeys(settings.issuing_key_path, self.db, settings.key_reload_seconds)
         self.venues = VenueRuntime(self)
+        #: Stream mode's connection (``UNIFIEDQR_INGEST``): opened by the app's start-up, async.
+        self.stream: ScanStream | None = ScanStream(settings.ingest) if settings.ingest else None
         self._credentials: dict[str, tuple[float, Principal]] = {}
         self._cache_lock = threading.Lock()
 
@@ -132,6 +141,15 @@ class Services:
         cached = self.cached_credential(credential)
         if cached is not None:
             return cached
+        try:
+            return self._checked(credential, address)
+        except DATABASE_DOWN:  # stale-if-error: a node keeps accepting scans through an outage
+            stale = self._credentials.get(credential)
+            if stale is not None and stale[0] + STALE_SECONDS > time.monotonic():
+                return stale[1]
+            raise Overloaded("database", "the database does not answer; try again", 5) from None
+
+    def _checked(self, credential: str, address: str | None) -> Principal:
         if address is None:
             return self._resolve(credential)
         rate = self.settings.limits.credential_address

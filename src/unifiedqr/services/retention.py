@@ -31,15 +31,30 @@ from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
 from unifiedqr.store import scan_partitions, scan_rows
 from unifiedqr.store.access_models import HealthRecordRow
+from unifiedqr.store.consent_models import OutboxMessage
 from unifiedqr.store.db import allow_audit_deletes
+from unifiedqr.store.ingest_models import IngestRejection
 from unifiedqr.store.models import AuditEvent, Declaration
 from unifiedqr.store.venue_models import ScanBatch
 
 log = logging.getLogger("unifiedqr.retention")
-TABLES = ("scan_events", "scan_keys", "scan_batches", "declarations", "health_records", "audit_events")
+TABLES = (
+    "scan_events",
+    "scan_keys",
+    "scan_batches",
+    "declarations",
+    "ingest_rejections",
+    "sms_outbox",
+    "health_records",
+    "audit_events",
+)
+#: The tables on the short window (``UNIFIEDQR_RETENTION_DAYS``, 30 days).
+SHORT = TABLES[:6]
 _ORM: dict[str, tuple[Any, Any]] = {
     "scan_batches": (ScanBatch.id, ScanBatch.received_at),
     "declarations": (Declaration.id, Declaration.created_at),
+    "ingest_rejections": (IngestRejection.id, IngestRejection.created_at),
+    "sms_outbox": (OutboxMessage.id, OutboxMessage.created_at),
     "health_records": (HealthRecordRow.id, HealthRecordRow.created_at),
     "audit_events": (AuditEvent.id, AuditEvent.created_at),
 }
@@ -61,7 +76,7 @@ def cutoffs(ctx: Services, now: dt.datetime) -> dict[str, dt.datetime]:
     """Per table, the instant before which rows are deleted."""
     window = ctx.settings.retention
     short = now - dt.timedelta(days=window.days)
-    out = dict.fromkeys(TABLES[:4], short)
+    out = dict.fromkeys(SHORT, short)
     out["health_records"] = now - dt.timedelta(days=window.health_record_days)
     out["audit_events"] = now - dt.timedelta(days=window.audit_days)
     return out

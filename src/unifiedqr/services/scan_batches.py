@@ -63,6 +63,10 @@ class BatchUpload:
     scans: Sequence[BatchScan | InvalidItem]
     entrance_id: str | None = None
     sent_at: str | None = None
+    #: Stream mode (services.ingest): when a node accepted these scans, so that skew and retention
+    #: are judged then, not when a backlog drains; and a single scan's own key scope.
+    received_at: dt.datetime | None = None
+    scope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,8 +206,26 @@ def _read_scans(
     return fresh
 
 
-def ingest_batch(ctx: Services, principal: Principal, upload: BatchUpload) -> BatchResult:
-    """Up to ``batch_cap`` scans from one device; each item lands once, whatever the retries."""
+@dataclass(frozen=True)
+class Opened:
+    """An upload through the checks that need no database (what a stream-mode node checks too)."""
+
+    info: VenueInfo
+    now: dt.datetime
+    sent_at: dt.datetime | None
+    skew: int
+    correction: dt.timedelta
+    results: list[ItemResult | None]
+    checked: list[_Checked]
+
+    @property
+    def passed(self) -> list[int]:
+        """Indexes of the items not refused yet."""
+        return [c.index for c in self.checked]
+
+
+def open_upload(ctx: Services, principal: Principal, upload: BatchUpload) -> Opened:
+    """The cap, the caller's venue, the device, the clock skew and each item's shape and times."""
     cap = ctx.settings.venues.batch_cap
     if len(upload.scans) > cap:
         raise PayloadTooLarge(
@@ -214,14 +236,22 @@ def ingest_batch(ctx: Services, principal: Principal, upload: BatchUpload) -> Ba
     info = venue_for(ctx, principal, upload.venue_id, Permission.VENUE_SCANS_SUBMIT)
     if not 1 <= len(upload.device_id) <= 64:
         raise InvalidInput("device_id", "must be 1 to 64 characters")
-    now = ctx.now()
+    now = upload.received_at or ctx.now()
     try:
         sent_at, skew, correction = _skew(ctx, upload, now)
     except ScanRejected as exc:
         raise InvalidInput("sent_at", exc.reason) from None
     results: list[ItemResult | None] = [None] * len(upload.scans)
     checked = _check_items(ctx, info, upload, now, correction, results)
-    scope = key_scope(upload.device_id, principal.account_id)
+    return Opened(info, now, sent_at, skew, correction, results, checked)
+
+
+def ingest_batch(ctx: Services, principal: Principal, upload: BatchUpload) -> BatchResult:
+    """Up to ``batch_cap`` scans from one device; each item lands once, whatever the retries."""
+    opened = open_upload(ctx, principal, upload)
+    info, now, results, checked = opened.info, opened.now, opened.results, opened.checked
+    sent_at, skew, correction = opened.sent_at, opened.skew, opened.correction
+    scope = upload.scope or key_scope(upload.device_id, principal.account_id)
     with ctx.db.read() as session:
         sql = ScanRows(session)
         stored = sql.stored(info.id, scope, [c.key for c in checked])

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from unifiedqr.codes.classify import classify
 from unifiedqr.codes.signing import Status
@@ -81,7 +82,12 @@ class VenueRuntime:
         cached = self._trust
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        trust = trust_list(self.ctx.db)
+        try:
+            trust = trust_list(self.ctx.db)
+        except (OperationalError, InterfaceError):  # stale-if-error (see Services.credential)
+            if cached is not None:
+                return cached[1]
+            raise
         self._trust = (time.monotonic() + self.ctx.settings.key_reload_seconds, trust)
         return trust
 
@@ -99,6 +105,14 @@ class VenueRuntime:
             return cached[1]
         if not isinstance(public_id, str) or not 6 <= len(public_id) <= 32:
             return None
+        try:
+            return self._load(public_id)
+        except (OperationalError, InterfaceError):  # stale-if-error (see Services.credential)
+            if cached is not None:
+                return cached[1]
+            raise
+
+    def _load(self, public_id: str) -> VenueInfo | None:
         with self.ctx.db.read() as session:
             row = session.scalars(select(Venue).where(Venue.public_id == public_id)).first()
             if row is None:

@@ -45,6 +45,7 @@ class StreamSettings:
     publish_timeout_seconds: float = 2.0
     batch: int = 500
     ack_wait_seconds: int = 30
+    consumers: int = 1  # consumer tasks per serving process (0: a separate `unifiedqr ingest consume`)
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,21 @@ class ScanStream:
         self.settings = settings
         self._nc: Any = None
         self._js: Any = None
-        self.published = 0
-        self.publish_failures = 0
+        self._connected = asyncio.Event()
+        #: counters for the metrics endpoint (published by this node; consumed by its consumers)
+        self.stats: dict[str, float] = dict.fromkeys(
+            (
+                "published",
+                "publish_failures",
+                "consumed",
+                "stored",
+                "already_stored",
+                "rejected",
+                "retried",
+                "batch_seconds_total",
+            ),
+            0,
+        )
 
     async def connect(self) -> None:
         import nats
@@ -89,6 +103,21 @@ class ScanStream:
         )
         self._js = self._nc.jetstream(timeout=self.settings.publish_timeout_seconds)
         await self.ensure_stream()
+        self._connected.set()
+
+    async def keep_connecting(self, stop: asyncio.Event, every: float = 1.0) -> None:
+        """Connect, retrying until it works or ``stop``: a node starts even while NATS is down (it
+        answers 503 for scans meanwhile); once connected, the client reconnects by itself."""
+        while not stop.is_set() and not self._connected.is_set():
+            try:
+                await self.connect()
+            except Exception as exc:  # NATS not up yet: scans get 503 until it is
+                log.warning("ingest stream not reachable yet (%s); retrying", exc)
+                await asyncio.sleep(every)
+
+    async def wait_connected(self, stop: asyncio.Event) -> None:
+        while not self._connected.is_set() and not stop.is_set():
+            await asyncio.sleep(0.2)
 
     async def ensure_stream(self) -> None:
         """Create the stream, or bring its limits to the settings (idempotent across nodes)."""
@@ -114,6 +143,8 @@ class ScanStream:
         if self._nc is not None:
             await self._nc.drain()
             self._nc = None
+            self._js = None
+            self._connected.clear()
 
     # -- publishing -------------------------------------------------------------------------------
     async def publish(self, venue_id: str, message_id: str, data: bytes) -> bool:
@@ -136,10 +167,10 @@ class ScanStream:
             ]
             acks = await asyncio.wait_for(asyncio.gather(*futures), timeout)
         except Exception as exc:  # timeouts, no responders, a full stream: the scan is not accepted
-            self.publish_failures += 1
+            self.stats["publish_failures"] += 1
             log.warning("ingest stream refused or did not answer: %s", exc)
             raise StreamUnavailable(str(exc) or type(exc).__name__) from exc
-        self.published += len(items)
+        self.stats["published"] += len(items)
         return [bool(getattr(ack, "duplicate", False)) for ack in acks]
 
     # -- consuming --------------------------------------------------------------------------------

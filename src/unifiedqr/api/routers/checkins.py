@@ -18,7 +18,7 @@ from unifiedqr.api.deps import JSONRoute, call, command, mirrors, parse_json, pr
 from unifiedqr.api.problems import location
 from unifiedqr.errors import InvalidInput
 from unifiedqr.serialize import jsonable
-from unifiedqr.services import checkins, scan_batches
+from unifiedqr.services import checkins, ingest, scan_batches
 from unifiedqr.services.auth import Principal
 from unifiedqr.services.context import Services
 from unifiedqr.services.scan_rules import ScanResult
@@ -27,6 +27,38 @@ router = APIRouter(tags=["check-ins"], route_class=JSONRoute)
 #: A day of scans from one device: 5000 items of a signed code (~250 bytes) plus keys and times.
 BODY_LIMITS = {"/api/v1/scan-batches": 4 * 1024 * 1024}
 MAX_BATCH_ITEMS = 5000
+
+
+ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {
+        "description": "stream mode (UNIFIEDQR_INGEST): durably accepted; stored by a consumer later, "
+        "exactly once; a refusal then is listed under /venues/{id}/rejections or /checkins/rejections",
+        "content": {
+            "application/json": {"schema": {"type": "object", "required": ["status", "idempotency_key"]}}
+        },
+    },
+    503: {"description": "stream mode: the ingest stream does not answer (Retry-After)"},
+}
+
+
+def _json(body: object, status: int) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")), status, media_type="application/json"
+    )
+
+
+def accepted_response(accepted: ingest.Accepted) -> Response:
+    """Stream mode's 202: what the code itself proves, and the key the scan will be stored under."""
+    body = {
+        "status": accepted.status,
+        "idempotency_key": accepted.idempotency_key,
+        "venue_id": accepted.venue_id,
+        "occurred_at": accepted.occurred_at.isoformat(),
+        "code_kind": accepted.code_kind,
+        "verification": accepted.verification,
+        "visitor": {"name": accepted.visitor_name},
+    }
+    return _json(body, 202)
 
 
 def scan_response(result: ScanResult) -> Response:
@@ -66,13 +98,17 @@ class CheckinIn(BaseModel):
     "/checkins",
     status_code=201,
     summary="Citizen scans venue: a platform for a person (qid) or the citizen themselves",
-    responses={200: {"description": "already recorded under this idempotency key"}},
+    responses={200: {"description": "already recorded under this idempotency key"}, **ACCEPTED},
 )
 async def checkin(
     body: CheckinIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> Response:
-    result = await call(ctx, checkins.citizen_checkin, ctx, who, command(checkins.CitizenCheckin, body))
-    return scan_response(result)
+    checkin = command(checkins.CitizenCheckin, body)
+    if ctx.stream is not None:  # stream mode: accepted once durably in the stream (docs/scaling.md)
+        message, accepted = await call(ctx, ingest.prepare_checkin, ctx, who, checkin)
+        await ingest.publish(ctx, [message])
+        return accepted_response(accepted)
+    return scan_response(await call(ctx, checkins.citizen_checkin, ctx, who, checkin))
 
 
 @mirrors(scan_batches.BatchScan)
@@ -151,6 +187,7 @@ def _item(index: int, raw: Any) -> scan_batches.BatchScan | scan_batches.Invalid
 @router.post(
     "/scan-batches",
     summary=f"Upload up to {MAX_BATCH_ITEMS} offline scans; each item lands once whatever the retries",
+    responses=ACCEPTED,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -162,6 +199,10 @@ async def scan_batch(
     request: Request, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> Response:
     upload = read_upload(await request.body())
+    if ctx.stream is not None:  # stream mode: each passing item durably in the stream, then 202
+        messages, answer = await call(ctx, ingest.prepare_batch, ctx, who, upload)
+        await ingest.publish(ctx, messages)
+        return _json(jsonable(answer), 202)
     result = await call(ctx, scan_batches.ingest_batch, ctx, who, upload)
     body = jsonable(result)
     body["results"] = [
@@ -170,3 +211,11 @@ async def scan_batch(
     return Response(
         json.dumps(body, ensure_ascii=False, separators=(",", ":")), media_type="application/json"
     )
+
+
+@router.get(
+    "/checkins/rejections",
+    summary="Stream mode: what the caller submitted, was accepted (202), and the database then refused",
+)
+async def my_rejections(who: Principal = Depends(principal), ctx: Services = Depends(services)) -> Any:
+    return {"rejections": jsonable(await call(ctx, ingest.my_rejections, ctx, who))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from unifiedqr.api.deps import JSONRoute, call, services
 from unifiedqr.api.openapi import errors
@@ -49,3 +49,38 @@ async def ready(ctx: Services = Depends(services)) -> Any:
 async def get_trust_list(ctx: Services = Depends(services)) -> JSONResponse:
     published = await call(ctx, trust_list, ctx.db)
     return JSONResponse(published.to_json(), headers={"Cache-Control": "public, max-age=60"})
+
+
+_METRICS = {
+    "published": ("counter", "scans this node published to the ingest stream"),
+    "publish_failures": ("counter", "publishes the stream did not acknowledge (answered 503)"),
+    "consumed": ("counter", "messages this node's consumers stored or refused and acknowledged"),
+    "stored": ("counter", "scans the consumers stored"),
+    "already_stored": ("counter", "messages found stored already (retries, redeliveries)"),
+    "rejected": ("counter", "accepted scans the database refused (listed under rejections)"),
+    "retried": ("counter", "messages handed back for later after a database error"),
+    "batch_seconds_total": ("counter", "seconds spent writing consumed batches"),
+}
+
+
+@router.get("/metrics", include_in_schema=False, response_class=PlainTextResponse)
+async def metrics(ctx: Services = Depends(services)) -> PlainTextResponse:
+    """Prometheus text: the ingest stream's counters and the consumers' lag (stream mode)."""
+    lines = [f'unifiedqr_info{{database="{ctx.db.dialect}",stream="{int(ctx.stream is not None)}"}} 1']
+    stream = ctx.stream
+    if stream is not None:
+        for name, (kind, text) in _METRICS.items():
+            metric = f"unifiedqr_ingest_{name}" + ("" if name.endswith("_total") else "_total")
+            lines += [
+                f"# HELP {metric} {text}",
+                f"# TYPE {metric} {kind}",
+                f"{metric} {stream.stats[name]:g}",
+            ]
+        try:
+            lag = await stream.lag()
+        except Exception:  # the stream is down: the lag is unknown, the rest still reports
+            lag = {}
+        for name, value in lag.items():
+            metric = f"unifiedqr_ingest_consumer_{name}"
+            lines += [f"# TYPE {metric} gauge", f"{metric} {value}"]
+    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")

@@ -19,9 +19,9 @@ from unifiedqr.api.deps import (
 )
 from unifiedqr.api.openapi import errors
 from unifiedqr.api.routers.accounts import Password
-from unifiedqr.api.routers.checkins import scan_response
+from unifiedqr.api.routers.checkins import ACCEPTED, accepted_response, scan_response
 from unifiedqr.serialize import jsonable
-from unifiedqr.services import checkins, venue_history, venues
+from unifiedqr.services import checkins, ingest, venue_history, venues
 from unifiedqr.services.auth import Principal
 from unifiedqr.services.context import Services
 from unifiedqr.services.visits import VENUE_TYPES
@@ -184,15 +184,17 @@ async def poster(
     "/venues/{venue_id}/scans",
     status_code=201,
     summary="Venue scans citizen: a personal code (full or masked), a chip ID card QR, or a phone",
-    responses={200: {"description": "already recorded under this idempotency key"}},
+    responses={200: {"description": "already recorded under this idempotency key"}, **ACCEPTED},
 )
 async def scan(
     venue_id: str, body: ScanIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> Response:
-    result = await call(
-        ctx, checkins.staff_scan, ctx, who, command(checkins.StaffScan, body, venue_id=venue_id)
-    )
-    return scan_response(result)
+    scan = command(checkins.StaffScan, body, venue_id=venue_id)
+    if ctx.stream is not None:  # stream mode: accepted once durably in the stream (docs/scaling.md)
+        message, accepted = await call(ctx, ingest.prepare_staff_scan, ctx, who, scan)
+        await ingest.publish(ctx, [message])
+        return accepted_response(accepted)
+    return scan_response(await call(ctx, checkins.staff_scan, ctx, who, scan))
 
 
 @router.get("/venues/{venue_id}/visits", summary="The day's visits, names and phones masked (owner)")
@@ -216,3 +218,13 @@ async def counts(
 ) -> Any:
     day = venue_history.parse_day(ctx, date)
     return jsonable(await call(ctx, venue_history.hourly_counts, ctx, who, venue_id, day))
+
+
+@router.get(
+    "/venues/{venue_id}/rejections",
+    summary="Stream mode: the venue's scans accepted (202) that the database then refused, with why (owner)",
+)
+async def rejections(
+    venue_id: str, who: Principal = Depends(principal), ctx: Services = Depends(services)
+) -> Any:
+    return {"rejections": jsonable(await call(ctx, ingest.venue_rejections, ctx, who, venue_id))}
