@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import os
 import secrets
 import signal
@@ -32,6 +31,7 @@ from pathlib import Path
 
 import httpx
 
+from support import venue_scans
 from support.common import RESULTS, report, row
 from unifiedqr.imaging.charts import Series, line_chart
 from unifiedqr.imaging.scene import to_png, to_svg
@@ -59,42 +59,6 @@ def _env(url: str, data: Path, stream: str) -> dict[str, str]:
         "UNIFIEDQR_INGEST_STREAM": stream,
         "UNIFIEDQR_INGEST_CONSUMERS": "0",  # the writers are their own process, to pause them
     }
-
-
-def _setup(url: str, data: Path, codes: int) -> tuple[str, str, list[str]]:
-    """Schema, a venue, its gate staff (a token) and signed codes of distinct people."""
-    from unifiedqr.codes.build import build
-    from unifiedqr.codes.signing import sign_code
-    from unifiedqr.config import Settings
-    from unifiedqr.services import accounts, venues
-    from unifiedqr.services.auth import host_operator
-    from unifiedqr.services.context import Services
-    from unifiedqr.store.db import upgrade
-
-    upgrade(url)
-    ctx = Services(Settings.from_env(url, environ={"UNIFIEDQR_DATA_DIR": str(data)}))
-    operator = host_operator("drill@localhost")
-    try:
-        reg = venues.VenueRegistration("Chợ Đêm", "market", "HCM", "Q1", "BT", "1 Lê Lợi", "0911111111")
-        venue = venues.register(ctx, operator, reg)
-        venues.add_staff(
-            ctx, operator, venue.venue_id, name="Gate", username="gate", password="correct horse"
-        )
-        token = accounts.login(ctx, "gate", "correct horse").access_token
-        now = dt.datetime.now(dt.UTC)
-        key = ctx.keys.current(now)
-        signed = [
-            sign_code(
-                build(document_number=f"{i + 10**11:012d}", full_name="Nguyen Van An",
-                      birth_date="1990-01-01", qid=str(10**17 + i)),
-                key,
-                now,
-            ).to_text()
-            for i in range(codes)
-        ]  # fmt: skip
-        return venue.venue_id, token, signed
-    finally:
-        ctx.close()
 
 
 def _scanner(
@@ -142,23 +106,6 @@ def _kill_a_worker(server: ServerProcess) -> None:
     os.kill(workers[0] if workers else server.process.pid, signal.SIGKILL)
 
 
-def _stored(url: str, venue: str) -> tuple[int, int]:
-    """(distinct scan keys stored, scan rows stored) at the venue."""
-    import psycopg
-
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn) as conn:
-        keys = conn.execute(
-            "SELECT count(*) FROM scan_keys k JOIN venues v ON v.id = k.venue_id WHERE v.public_id = %s",
-            (venue,),
-        ).fetchone()[0]  # type: ignore[index]
-        rows = conn.execute(
-            "SELECT count(*) FROM scan_events e JOIN venues v ON v.id = e.venue_id WHERE v.public_id = %s",
-            (venue,),
-        ).fetchone()[0]  # type: ignore[index]
-    return int(keys), int(rows)
-
-
 def _events(
     seconds: float,
     server: ServerProcess,
@@ -202,7 +149,7 @@ def _drain(url: str, venue: str, acked: int, timeout: float) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         with contextlib.suppress(Exception):
-            if _stored(url, venue)[0] >= acked:
+            if venue_scans.stored(url, venue)[0] >= acked:
                 break
         time.sleep(1)
     return time.monotonic() - started
@@ -220,7 +167,8 @@ def drill(seconds: float, workers: int, rate: float, scanners: int) -> list[dict
     server = ServerProcess(url, data, workers=workers, env=env)
     consumer: subprocess.Popen[bytes] | None = None
     try:
-        venue, token, codes = _setup(url, data, 2000)
+        door = venue_scans.prepare(url, data, 2000)
+        venue, token, codes = door.venue_id, door.token, door.codes
         server.start(timeout=60)
         consumer = subprocess.Popen(
             [sys.executable, "-m", "unifiedqr", "ingest", "consume", "--consumers", "2"],
@@ -241,7 +189,7 @@ def drill(seconds: float, workers: int, rate: float, scanners: int) -> list[dict
         for thread in threads:
             thread.join()
         drain = _drain(url, venue, len(load.acked), 180)
-        stored, rows = _stored(url, venue)
+        stored, rows = venue_scans.stored(url, venue)
         return _results(load, stored, rows, drain, seconds, events, t0)
     finally:
         if consumer is not None:
