@@ -23,6 +23,9 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_VENUE_BASE_URL``       the host printed in venue codes (default a placeholder to configure)
 ``UNIFIEDQR_BATCH_CAP``            most scans in one offline upload (default 5000)
 ``UNIFIEDQR_VISIT_*``              the visit rules' numbers (docs/venues.md)
+``UNIFIEDQR_TRACING_RULES``        a JSON file of extra tracing rules (docs/tracing.md); ``_TRACING_*``
+                                   bounds: ``MAX_WINDOW_DAYS`` 60, ``MAX_RING_DEPTH`` 3,
+                                   ``MAX_RING_PEOPLE`` 1000
 ``UNIFIEDQR_URL``, ``_TOKEN``,     what the user-side commands talk to (:class:`ClientSettings`)
 ``_TOKEN_FILE``
 =================================  ==============================================================
@@ -77,6 +80,16 @@ class VenueSettings:
 
 
 @dataclass(frozen=True)
+class TracingSettings:
+    """Contact tracing: extra rules (``UNIFIEDQR_TRACING_RULES``, a JSON file) and the query bounds."""
+
+    rules_file: Path | None = None
+    max_window_days: int = 60
+    max_ring_depth: int = 3
+    max_ring_people: int = 1000
+
+
+@dataclass(frozen=True)
 class PasswordHashing:
     """argon2id cost (``UNIFIEDQR_PASSWORD_MEMORY_KIB``...); argon2-cffi's RFC 9106 defaults."""
 
@@ -105,6 +118,7 @@ class Settings:
     venues: VenueSettings = field(default_factory=VenueSettings)
     visit_rules: VisitRules = field(default_factory=VisitRules)
     passwords: PasswordHashing = field(default_factory=PasswordHashing)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     @property
     def production(self) -> bool:
@@ -160,6 +174,12 @@ class Settings:
                 time_cost=env.integer("PASSWORD_TIME_COST", 3, 1),
                 memory_kib=env.integer("PASSWORD_MEMORY_KIB", 64 * 1024, 64),
                 parallelism=env.integer("PASSWORD_PARALLELISM", 4, 1),
+            ),
+            tracing=TracingSettings(
+                rules_file=Path(p).expanduser() if (p := env.get("TRACING_RULES")) else None,
+                max_window_days=env.integer("TRACING_MAX_WINDOW_DAYS", 60, 1),
+                max_ring_depth=env.integer("TRACING_MAX_RING_DEPTH", 3, 1),
+                max_ring_people=env.integer("TRACING_MAX_RING_PEOPLE", 1000, 1),
             ),
         )
 

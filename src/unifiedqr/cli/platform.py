@@ -156,7 +156,9 @@ def create_platform_cmd(name: str, database_url: str | None) -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["administrator", "health_official", "venue_owner", "venue_staff", "citizen"]),
+    type=click.Choice(
+        ["administrator", "health_official", "tracer", "venue_owner", "venue_staff", "citizen"]
+    ),
 )
 @click.option("--name", required=True)
 @click.option("--username", default=None)

@@ -36,6 +36,7 @@ class Role(enum.StrEnum):
     VENUE_OWNER = "venue_owner"
     VENUE_STAFF = "venue_staff"
     HEALTH_OFFICIAL = "health_official"
+    TRACER = "tracer"  # contact tracing only (issue 12): no look-ups, no exports
     CITIZEN = "citizen"
     OPERATOR = "operator"  # the host's command line; never an account (see host_operator)
 
@@ -69,6 +70,10 @@ class Permission(enum.StrEnum):
     VENUE_VISITS_READ = "venue:visits:read"
     SELF_CHECKINS_SUBMIT = "self:checkins:submit"
     PLATFORM_CHECKINS_SUBMIT = "platform:checkins:submit"
+    # contact tracing (issue 12): cases, candidates, decisions, pictures, notifications
+    TRACING_MANAGE = "any:tracing:manage"
+    TRACING_EXPORT = "any:tracing:export"
+    PLATFORM_NOTICES_READ = "platform:notices:read"
 
 
 P = Permission
@@ -93,13 +98,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PLATFORM_DECLARATIONS_SUBMIT,
             P.PLATFORM_DECLARATIONS_READ,
             P.PLATFORM_CHECKINS_SUBMIT,
+            P.PLATFORM_NOTICES_READ,
         }
     ),
     Role.VENUE_OWNER: frozenset(
         {P.VENUES_REGISTER, P.VENUE_MANAGE, P.VENUE_READ, P.VENUE_SCANS_SUBMIT, P.VENUE_VISITS_READ}
     ),
     Role.VENUE_STAFF: frozenset({P.VENUE_READ, P.VENUE_SCANS_SUBMIT}),
-    Role.HEALTH_OFFICIAL: frozenset({P.ANY_PEOPLE_READ, P.ANY_DECLARATIONS_READ}),
+    Role.HEALTH_OFFICIAL: frozenset(
+        {P.ANY_PEOPLE_READ, P.ANY_DECLARATIONS_READ, P.TRACING_MANAGE, P.TRACING_EXPORT}
+    ),
+    Role.TRACER: frozenset({P.TRACING_MANAGE}),
     Role.CITIZEN: frozenset(
         {P.SELF_PEOPLE_READ, P.SELF_DECLARATIONS_SUBMIT, P.SELF_DECLARATIONS_READ, P.SELF_CHECKINS_SUBMIT}
     ),

@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from unifiedqr.store import tracing_models as _tracing_models  # noqa: F401  (registers the tracing tables)
 from unifiedqr.store import venue_models as _venue_models  # noqa: F401  (registers the venue tables)
 
 BUSY_TIMEOUT_MS = 10_000
