@@ -28,6 +28,7 @@ ROUTER_MODULES: list[str] = [
     "unifiedqr.api.routers.declarations",
     "unifiedqr.api.routers.venues",
     "unifiedqr.api.routers.checkins",
+    "unifiedqr.api.routers.tracing",
 ]
 #: Server-rendered pages, mounted at the root (the venue code's URL is ``/v/<id>/<signature>``).
 PAGE_MODULES: list[str] = ["unifiedqr.web.pages"]
