@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "venue": "unifiedqr.cli.venues:venue_group",
     "checkin": "unifiedqr.cli.venues:checkin_cmd",
     "dcc": "unifiedqr.cli.dcc:dcc_group",
+    "simulate": "unifiedqr.cli.simulate:simulate_cmd",
 }
 
 
