@@ -29,7 +29,7 @@ from unifiedqr.codes.build import build
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
 from unifiedqr.services.registry import Registration, _Clean, _sign, clean_registration
-from unifiedqr.store.bulk_rows import BulkRows
+from unifiedqr.store.bulk_rows import BulkRows, Column
 from unifiedqr.store.models import Household, Person, PersonDocument, PersonPlatform
 from unifiedqr.store.scan_rows import ScanRows
 
@@ -98,12 +98,13 @@ class BulkRegistry:
             qid_of = dict(zip(fresh, qids, strict=True))
             heads = {p.declarer for i, p in enumerate(people) if i in qid_of and p.declarer in qid_of}
             households = self._households(bulk, sorted(h for h in heads if h is not None), now)
+            chunk = _Chunk(people, cleaned, hashes, qid_of, households, now)
             ids: dict[int, int] = {}
             for wave in (
                 [i for i in fresh if people[i].declarer not in qid_of],
                 [i for i in fresh if people[i].declarer in qid_of],
             ):
-                ids.update(self._insert(bulk, people, cleaned, hashes, wave, qid_of, ids, households, now))
+                ids.update(self._insert(bulk, chunk, wave, ids))
         out = []
         for i, c in enumerate(cleaned):
             if i in ids:
@@ -139,80 +140,86 @@ class BulkRegistry:
         ids = bulk.ids(Household.__table__, "public_id", list(public.values()))
         return {head: ids[p] for head, p in public.items()}
 
-    def _insert(
-        self,
-        bulk: BulkRows,
-        people: Sequence[BulkPerson],
-        cleaned: Sequence[_Clean],
-        hashes: Sequence[bytes],
-        wave: list[int],
-        qid_of: dict[int, str],
-        ids: dict[int, int],
-        households: dict[int, int],
-        now: dt.datetime,
-    ) -> dict[int, int]:
+    def _insert(self, bulk: BulkRows, chunk: _Chunk, wave: list[int], ids: dict[int, int]) -> dict[int, int]:
         """Build, sign and write the people of one wave (declarers before those they declare for)."""
         if not wave:
             return {}
-        vault = self.ctx.vault
         columns: dict[str, list[object]] = {name: [] for name in _PERSON_COLUMNS}
         for i in wave:
-            c = cleaned[i]
-            declarer = people[i].declarer
-            proxy = qid_of[declarer] if declarer is not None and declarer in qid_of else None
-            code = build(
-                document_number=c.docs[0].number,
-                full_name=c.full_name,
-                birth_date=c.birth_date,
-                qid=qid_of[i],
-                gender=c.gender,
-                phone=c.phone,
-                proxy_qid=proxy,
-            )
-            text, key_id, revocation_id = _sign(self.ctx, code, now)
-            phone = c.phone
-            household = households.get(i) if declarer is None or proxy is None else households.get(declarer)
-            values = (
-                qid_of[i],
-                c.full_name,
-                c.birth_date,
-                c.gender.value,
-                vault.lookup_hash("phone", phone) if phone else None,
-                vault.encrypt_optional("people.phone", phone),
-                None,
-                ids[declarer] if declarer is not None and proxy is not None else None,
-                household,
-                vault.encrypt("people.code", text),
-                key_id,
-                revocation_id,
-                now,
-                now,
-            )
-            for name, value in zip(_PERSON_COLUMNS, values, strict=True):
+            for name, value in zip(_PERSON_COLUMNS, self._person_values(chunk, i, ids), strict=True):
                 columns[name].append(value)
         bulk.insert(Person.__table__, columns)
-        by_qid = bulk.ids(Person.__table__, "qid", [qid_of[i] for i in wave])
-        new = {i: by_qid[qid_of[i]] for i in wave}
-        docs = [cleaned[i].docs[0] for i in wave]
+        by_qid = bulk.ids(Person.__table__, "qid", [chunk.qid_of[i] for i in wave])
+        new = {i: by_qid[chunk.qid_of[i]] for i in wave}
+        self._documents_and_links(bulk, chunk, wave, list(new.values()))
+        return new
+
+    def _person_values(self, chunk: _Chunk, i: int, ids: dict[int, int]) -> tuple[object, ...]:
+        """One ``people`` row, as :func:`registry._create` builds it (the code signed now)."""
+        vault, c = self.ctx.vault, chunk.cleaned[i]
+        declarer = chunk.people[i].declarer
+        declared = declarer is not None and declarer in chunk.qid_of
+        code = build(
+            document_number=c.docs[0].number,
+            full_name=c.full_name,
+            birth_date=c.birth_date,
+            qid=chunk.qid_of[i],
+            gender=c.gender,
+            phone=c.phone,
+            proxy_qid=chunk.qid_of[declarer] if declared and declarer is not None else None,
+        )
+        text, key_id, revocation_id = _sign(self.ctx, code, chunk.now)
+        household = chunk.households.get(declarer if declared and declarer is not None else i)
+        return (
+            chunk.qid_of[i],
+            c.full_name,
+            c.birth_date,
+            c.gender.value,
+            vault.lookup_hash("phone", c.phone) if c.phone else None,
+            vault.encrypt_optional("people.phone", c.phone),
+            None,
+            ids[declarer] if declared and declarer is not None else None,
+            household,
+            vault.encrypt("people.code", text),
+            key_id,
+            revocation_id,
+            chunk.now,
+            chunk.now,
+        )
+
+    def _documents_and_links(
+        self, bulk: BulkRows, chunk: _Chunk, wave: list[int], person_ids: list[int]
+    ) -> None:
+        docs = [chunk.cleaned[i].docs[0] for i in wave]
+        now = [chunk.now] * len(wave)
         bulk.insert(
             PersonDocument.__table__,
             {
-                "person_id": list(new.values()),
+                "person_id": person_ids,
                 "kind": [d.kind for d in docs],
-                "doc_hash": [hashes[i] for i in wave],
-                "doc_enc": [vault.encrypt("person_documents.doc", d.key) for d in docs],
-                "created_at": [now] * len(wave),
+                "doc_hash": [chunk.hashes[i] for i in wave],
+                "doc_enc": [self.ctx.vault.encrypt("person_documents.doc", d.key) for d in docs],
+                "created_at": now,
             },
         )
-        bulk.insert(
-            PersonPlatform.__table__,
-            {
-                "person_id": list(new.values()),
-                "account_id": [self.platform] * len(wave),
-                "created_at": [now] * len(wave),
-            },
-        )
-        return new
+        links: dict[str, Column] = {
+            "person_id": person_ids,
+            "account_id": [self.platform] * len(wave),
+            "created_at": now,
+        }
+        bulk.insert(PersonPlatform.__table__, links)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """One chunk's people as cleaned by the registry's rules, and what the run decided for them."""
+
+    people: Sequence[BulkPerson]
+    cleaned: Sequence[_Clean]
+    hashes: Sequence[bytes]
+    qid_of: dict[int, str]  # index -> the new person's QID (people already registered have none)
+    households: dict[int, int]  # declarer's index -> household row id
+    now: dt.datetime
 
 
 _PERSON_COLUMNS = (
