@@ -28,6 +28,7 @@ from unifiedqr.services.tracing_config import available_rules, rule_config
 from unifiedqr.services.tracing_data import (
     PURPOSE,
     CaseRecord,
+    Shown,
     Traced,
     Who,
     audit_reads,
@@ -35,9 +36,10 @@ from unifiedqr.services.tracing_data import (
     key_of_visitor_id,
     keys_of_person,
     load_case,
+    nobody,
     person_key_of,
     record_of,
-    trace_case,
+    traced_and_audited,
 )
 from unifiedqr.services.tracing_rules import Candidate, Window, default_window, make_window, rule_named
 from unifiedqr.services.tracing_views import (
@@ -162,7 +164,7 @@ def open_case(ctx: Services, principal: Principal, new: NewCase) -> CaseView:
 
 def _scans_in_window(session: Session, case: CaseRecord) -> tuple[int, int]:
     """How many of the case's scans lie in the window, and at how many venues."""
-    own = [s for s in case_scans_of(TracingRows(session), case) if case.window.contains(s.at)]
+    own = [s for s in case_scans_of(TracingRows(session), case)[0] if case.window.contains(s.at)]
     return len(own), len({s.venue_id for s in own})
 
 
@@ -252,22 +254,34 @@ def suggest_window(
 # ---------------------------------------------------------------------------------------------------
 # Candidates
 # ---------------------------------------------------------------------------------------------------
-def traced(ctx: Services, principal: Principal, case_id: str) -> Traced:
-    """The case's current trace (the read every output shares); not audited here."""
+def traced(
+    ctx: Services,
+    principal: Principal,
+    case_id: str,
+    action: AuditAction | None = None,
+    shown: Shown = nobody,
+) -> Traced:
+    """The case's current trace (the read every output shares), audited with ``action`` if given
+    (the case and every person ``shown`` picks; see :func:`tracing_data.traced_and_audited`)."""
     principal.require(Permission.TRACING_MANAGE)
-    with ctx.db.read() as session:
-        _, case = load_case(ctx, session, case_id)
-        return trace_case(ctx, session, case)
+    return traced_and_audited(ctx, principal, case_id, action, shown)
+
+
+def first(limit: int | None) -> Shown:
+    """Who a list of the first ``limit`` candidates shows (all of them without a limit)."""
+
+    def pick(found: Traced) -> list[Who]:
+        listed = found.candidates if limit is None else found.candidates[: max(0, limit)]
+        return [found.who(c.person) for c in listed]
+
+    return pick
 
 
 def candidates(ctx: Services, principal: Principal, case_id: str, limit: int | None = None) -> CandidateList:
     """Ranked candidates, one per person, never the case; each person returned is audited."""
-    found = traced(ctx, principal, case_id)
+    found = traced(ctx, principal, case_id, AuditAction.TRACING_CANDIDATES_READ, first(limit))
     shown = found.candidates if limit is None else found.candidates[: max(0, limit)]
     views = [candidate_view(found, c, rank) for rank, c in enumerate(shown, 1)]
-    audit_reads(
-        ctx, principal, AuditAction.TRACING_CANDIDATES_READ, found.case, (found.who(c.person) for c in shown)
-    )
     case = found.case
     return CandidateList(
         case.public_id,

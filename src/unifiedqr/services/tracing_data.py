@@ -20,7 +20,7 @@ import base64
 import binascii
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -42,7 +42,7 @@ from unifiedqr.services.tracing_rules import (
     trace,
 )
 from unifiedqr.store.models import Person, PersonDocument
-from unifiedqr.store.tracing_models import TracingCase, TracingReview
+from unifiedqr.store.tracing_models import TracingCase
 from unifiedqr.store.tracing_rows import ContactRow, TracingRows, VenueFactsRow
 
 PURPOSE = "tracing"
@@ -127,6 +127,44 @@ def load_case(ctx: Services, session: Session, case_id: str) -> tuple[TracingCas
     return row, record_of(ctx, row, qid)
 
 
+def read_case(ctx: Services, rows: TracingRows, case_id: str) -> CaseRecord:
+    """The case with this public id, read in one statement (the hot path); NotFound otherwise."""
+    found = rows.case(case_id) if isinstance(case_id, str) and len(case_id) <= 40 else None
+    if found is None:
+        raise NotFound("case_id", "no such case")
+    (
+        row_id,
+        public_id,
+        person_id,
+        keys,
+        config,
+        start,
+        end,
+        onset,
+        isolation,
+        status,
+        created,
+        by,
+        closed,
+        qid,
+    ) = found
+    return CaseRecord(
+        row_id,
+        public_id,
+        person_id,
+        qid,
+        split_keys(keys),
+        rule_from_config(config, ctx.settings.visit_rules),
+        Window(start, end),
+        onset,
+        isolation,
+        status,
+        created,
+        by,
+        closed,
+    )
+
+
 def record_of(ctx: Services, row: TracingCase, qid: str | None) -> CaseRecord:
     return CaseRecord(
         row.id,
@@ -176,14 +214,15 @@ class Traced:
         return self.venues[venue_id]
 
 
-def case_scans_of(rows: TracingRows, case: CaseRecord) -> list[CaseScan]:
-    """The case's scans the rule can use: the window (scans) or its whole local days (visits)."""
+def case_scans_of(rows: TracingRows, case: CaseRecord) -> tuple[list[CaseScan], dict[int, VenueFactsRow]]:
+    """The case's scans the rule can use (the window; for visits its whole local days), and their venues."""
     window, vr = case.window, case.rule.visit_rules
     start, end = window.start, window.end
     if case.rule.method == "visits":
         start = vr.day_bounds(vr.local_day(window.start))[0]
         end = vr.day_bounds(vr.local_day(window.end))[1]
-    return [CaseScan(venue, at, explicit) for _, venue, at, explicit in rows.scans_of(case.keys, start, end)]
+    scans, venues = rows.case_scans(case.keys, start, end)
+    return [CaseScan(venue, at, explicit) for venue, at, explicit in scans], venues
 
 
 def _facts(venues: dict[int, VenueFactsRow]) -> dict[Hashable, VenueFacts]:
@@ -210,8 +249,7 @@ def trace_case(ctx: Services, session: Session, case: CaseRecord) -> Traced:
     """Run the case's trace: the queries of docs/tracing.md's table, then the pure rules."""
     rows = TracingRows(session)
     now = ctx.now()
-    own = case_scans_of(rows, case)
-    venues = rows.venues({as_int(s.venue_id) for s in own})
+    own, venues = case_scans_of(rows, case)
     facts = _facts(venues)
     ranges = contact_ranges(own, case.window, case.rule, facts, now)
     found = rows.contacts([(as_int(r.venue_id), r.start, r.end) for r in ranges])
@@ -234,7 +272,7 @@ def trace_case(ctx: Services, session: Session, case: CaseRecord) -> Traced:
     )
     listed = {c.person for c in candidates}
     people = labels(rows, [c for c in found if c.person_key in listed])
-    return Traced(case, tuple(own), tuple(candidates), people, venues, reviews_of(session, case.id))
+    return Traced(case, tuple(own), tuple(candidates), people, venues, rows.reviews(case.id))
 
 
 def labels(rows: TracingRows, found: Sequence[ContactRow]) -> dict[bytes, Who]:
@@ -261,13 +299,20 @@ def labels(rows: TracingRows, found: Sequence[ContactRow]) -> dict[bytes, Who]:
     }
 
 
-def reviews_of(session: Session, case_row_id: int) -> dict[bytes, tuple[str, str]]:
-    rows = session.execute(
-        select(TracingReview.person_key, TracingReview.status, TracingReview.reason).where(
-            TracingReview.case_id == case_row_id
-        )
-    )
-    return {bytes(k): (status, reason) for k, status, reason in rows}
+def audit_rows(
+    session: Session,
+    principal: Principal,
+    action: AuditAction,
+    case: CaseRecord,
+    people: Iterable[Who],
+    include_case: bool = True,
+) -> None:
+    """One audit row per person shown (purpose ``tracing``), and one for the case, in ``session``."""
+    reads: list[tuple[int | None, str]] = []
+    if include_case:
+        reads.append((case.person_id, f"case {case.public_id} (the case)"))
+    reads += [(w.person_id, f"case {case.public_id} {w.qid or w.visitor_id}") for w in people]
+    record_reads(session, principal, action, reads, purpose=PURPOSE)
 
 
 def audit_reads(
@@ -279,15 +324,37 @@ def audit_reads(
     *,
     include_case: bool = True,
 ) -> None:
-    """One audit row per person shown (purpose ``tracing``), committed before the answer leaves.
-
-    Its own short write transaction after the reads: on SQLite, holding the one writer lock for the
-    trace would stall every door's scans for its duration. The caller returns the data only after
-    this commits, so nothing is shown that is not in the log.
-    """
-    reads: list[tuple[int | None, str]] = []
-    if include_case:
-        reads.append((case.person_id, f"case {case.public_id} (the case)"))
-    reads += [(w.person_id, f"case {case.public_id} {w.qid or w.visitor_id}") for w in people]
+    """:func:`audit_rows` in a short write transaction of its own, committed before the answer leaves."""
     with ctx.db.write() as session:
-        record_reads(session, principal, action, reads, purpose=PURPOSE)
+        audit_rows(session, principal, action, case, people, include_case)
+
+
+Shown = Callable[[Traced], Iterable[Who]]
+
+
+def nobody(_found: Traced) -> list[Who]:
+    return []
+
+
+def traced_and_audited(
+    ctx: Services, principal: Principal, case_id: str, action: AuditAction | None, shown: Shown = nobody
+) -> Traced:
+    """The case's current trace, audited with ``action`` for the case and everyone ``shown`` picks.
+
+    PostgreSQL: the reads and the audit rows are one transaction (the audit commits with the read).
+    SQLite: the reads in a read transaction, the rows right after in a short write transaction
+    (holding the one writer lock for the trace would stall every door's scans); either way the
+    caller answers only after the rows are committed.
+    """
+    if action is None or ctx.db.is_sqlite:
+        with ctx.db.read() as session:
+            rows = TracingRows(session)
+            found = trace_case(ctx, session, read_case(ctx, rows, case_id))
+        if action is not None:
+            audit_reads(ctx, principal, action, found.case, shown(found))
+        return found
+    with ctx.db.write() as session:
+        rows = TracingRows(session)
+        found = trace_case(ctx, session, read_case(ctx, rows, case_id))
+        audit_rows(session, principal, action, found.case, shown(found))
+    return found

@@ -23,8 +23,8 @@ from unifiedqr.imaging.tracing_pictures import contact_graph, timeline_tracks, t
 from unifiedqr.services.audit import AuditAction
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
-from unifiedqr.services.tracing import traced
-from unifiedqr.services.tracing_data import Traced, Who, audit_reads
+from unifiedqr.services.tracing import first, traced
+from unifiedqr.services.tracing_data import Traced, Who
 from unifiedqr.services.tracing_rules import VenueFacts
 from unifiedqr.services.tracing_venues import venue_hours
 from unifiedqr.services.tracing_views import CandidateView, candidate_view
@@ -91,7 +91,7 @@ def _csv_row(v: CandidateView, offset: dt.timedelta) -> list[str]:
 def export_csv(ctx: Services, principal: Principal, case_id: str) -> str:
     """The ranked candidates as CSV (UTF-8 with a BOM, so spreadsheets read the diacritics), audited."""
     principal.require(Permission.TRACING_EXPORT)
-    found = traced(ctx, principal, case_id)
+    found = traced(ctx, principal, case_id, AuditAction.TRACING_EXPORTED, first(None))
     views = [candidate_view(found, c, rank) for rank, c in enumerate(found.candidates, 1)]
     offset = found.case.rule.visit_rules.offset
     out = io.StringIO()
@@ -99,7 +99,6 @@ def export_csv(ctx: Services, principal: Principal, case_id: str) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     writer.writerows(_csv_row(v, offset) for v in views)
-    audit_reads(ctx, principal, AuditAction.TRACING_EXPORTED, found.case, _people(found))
     return out.getvalue()
 
 
@@ -137,7 +136,7 @@ class VenueHoursList:
 
 def venue_view(ctx: Services, principal: Principal, case_id: str) -> VenueHoursList:
     """Which venues the case touched and when (for notifying venues and local authorities)."""
-    found = traced(ctx, principal, case_id)
+    found = traced(ctx, principal, case_id, AuditAction.TRACING_CASE_READ)
     rule = found.case.rule
     reach = dt.timedelta(minutes=rule.distance_minutes if rule.method == "scans" else rule.widen_minutes)
     out = []
@@ -159,7 +158,6 @@ def venue_view(ctx: Services, principal: Principal, case_id: str) -> VenueHoursL
                 h.end + reach,
             )
         )
-    audit_reads(ctx, principal, AuditAction.TRACING_CASE_READ, found.case, ())
     return VenueHoursList(found.case.public_id, rule.name, rule.visit_rules.utc_offset_minutes, out)
 
 
@@ -196,7 +194,7 @@ def _write(scene: Scene, fmt: str) -> bytes:
 
 def graph(ctx: Services, principal: Principal, case_id: str, fmt: str = "svg") -> bytes:
     """Case → venues → candidates (the first 30 drawn, the rest counted), masked labels only."""
-    found = traced(ctx, principal, case_id)
+    found = traced(ctx, principal, case_id, AuditAction.TRACING_CANDIDATES_READ, first(GRAPH_PEOPLE))
     scene = contact_graph(
         found.candidates,
         case_label=_case_label(ctx, found),
@@ -206,14 +204,19 @@ def graph(ctx: Services, principal: Principal, case_id: str, fmt: str = "svg") -
         max_candidates=GRAPH_PEOPLE,
         utc_offset_minutes=found.case.rule.visit_rules.utc_offset_minutes,
     )
-    data = _write(scene, fmt)
-    audit_reads(ctx, principal, AuditAction.TRACING_CANDIDATES_READ, found.case, _people(found, GRAPH_PEOPLE))
-    return data
+    return _write(scene, fmt)
 
 
 def timeline(ctx: Services, principal: Principal, case_id: str, venue_id: str, fmt: str = "svg") -> bytes:
     """The case's scans at one venue (with the rule's band) above the contacts' scans there."""
-    found = traced(ctx, principal, case_id)
+
+    def at_venue(found: Traced) -> list[Who]:
+        drawn = [
+            c for c in found.candidates if any(_public(found, e.venue_id) == venue_id for e in c.exposures)
+        ]
+        return [found.who(c.person) for c in drawn[:TIMELINE_TRACKS]]
+
+    found = traced(ctx, principal, case_id, AuditAction.TRACING_CANDIDATES_READ, at_venue)
     venue = next((v for v in found.venues.values() if v.public_id == venue_id), None)
     window = found.case.window
     times = [s.at for s in found.case_scans if venue and s.venue_id == venue.id and window.contains(s.at)]
@@ -231,8 +234,8 @@ def timeline(ctx: Services, principal: Principal, case_id: str, venue_id: str, f
         max_tracks=TIMELINE_TRACKS,
         utc_offset_minutes=rule.visit_rules.utc_offset_minutes,
     )
-    data = _write(scene, fmt)
-    drawn = [c for c in found.candidates if any(e.venue_id == venue.id for e in c.exposures)]
-    people = [found.who(c.person) for c in drawn[:TIMELINE_TRACKS]]
-    audit_reads(ctx, principal, AuditAction.TRACING_CANDIDATES_READ, found.case, people)
-    return data
+    return _write(scene, fmt)
+
+
+def _public(found: Traced, venue_id: Hashable) -> str:
+    return found.venue(venue_id).public_id

@@ -62,6 +62,39 @@ class VenueFactsRow:
     street: str
 
 
+#: A case as the read path needs it; ``qid`` last (the case's person, if the row still exists).
+CASE_COLUMNS = (
+    "id",
+    "public_id",
+    "person_id",
+    "case_keys",
+    "rule_config",
+    "window_start",
+    "window_end",
+    "onset",
+    "isolation",
+    "status",
+    "created_at",
+    "opened_by",
+    "closed_at",
+)
+_CASE_TIMES = tuple(
+    i
+    for i, c in enumerate(CASE_COLUMNS)
+    if c in ("window_start", "window_end", "onset", "isolation", "created_at", "closed_at")
+)
+_CASE = Statement(
+    "SELECT " + ", ".join(f"c.{c}" for c in CASE_COLUMNS) + ", p.qid FROM tracing_cases c"  # noqa: S608
+    " LEFT JOIN people p ON p.id = c.person_id WHERE c.public_id = :public_id"
+)
+#: The case's scans with their venues' facts (``{in}``: the case's keys; see ``Raw.rows_in``).
+CASE_SCANS_SQL = (
+    "SELECT e.venue_id, e.occurred_at, e.explicit, v.public_id, v.name, v.kind,"
+    " v.default_stay_minutes, v.province, v.district, v.commune, v.street"
+    " FROM scan_events e JOIN venues v ON v.id = e.venue_id"
+    " WHERE e.person_key {in} AND e.occurred_at >= :start AND e.occurred_at <= :end"
+)
+_REVIEWS = Statement("SELECT person_key, status, reason FROM tracing_reviews WHERE case_id = :case_id")
 _CONTACT_COLUMNS = "person_key, person_id, venue_id, occurred_at, source, explicit, name_masked, phone_masked"
 
 
@@ -110,6 +143,21 @@ class TracingRows:
         rows.sort(key=lambda r: (r[2], r[1]))
         return rows
 
+    def case_scans(
+        self, keys: Sequence[bytes], start: dt.datetime, end: dt.datetime
+    ) -> tuple[list[tuple[int, dt.datetime, str | None]], dict[int, VenueFactsRow]]:
+        """The case's scans in ``[start, end]`` by time, ``(venue_id, occurred_at, explicit)``, and the
+        facts of their venues, in one statement (the venues joined: no second round trip)."""
+        sql = CASE_SCANS_SQL
+        params = {"start": self.raw.time(start), "end": self.raw.time(end)}
+        scans, venues = [], {}
+        for venue, at, explicit, *facts in self.raw.rows_in(sql, params, list(keys)):
+            scans.append((int(venue), decode_time(at), explicit))
+            if venue not in venues:
+                venues[int(venue)] = VenueFactsRow(int(venue), *facts)
+        scans.sort(key=lambda r: (r[1], r[0]))
+        return scans, venues
+
     def contacts(self, ranges: Sequence[tuple[int, dt.datetime, dt.datetime]]) -> list[ContactRow]:
         """Every scan in the ranges (venue id, start, end), one ``UNION ALL`` per :data:`BRANCHES`."""
         out: list[ContactRow] = []
@@ -151,6 +199,23 @@ class TracingRows:
         )
         found = list(self.raw.rows_in(sql, {}, [public_id]))
         return VenueFactsRow(*found[0]) if found else None
+
+    def case(self, public_id: str) -> tuple[Any, ...] | None:
+        """A case's columns (``CASE_COLUMNS``) and its person's QID, in one read; None if unknown."""
+        found = self.raw.rows(_CASE, {"public_id": public_id})
+        if not found:
+            return None
+        values = list(found[0])
+        for index in _CASE_TIMES:
+            if values[index] is not None:
+                values[index] = decode_time(values[index])
+        values[3] = bytes(values[3])
+        return tuple(values)
+
+    def reviews(self, case_row_id: int) -> dict[bytes, tuple[str, str]]:
+        """The tracers' current decisions on a case's candidates: ``{person_key: (status, reason)}``."""
+        rows = self.raw.rows(_REVIEWS, {"case_id": case_row_id})
+        return {bytes(key): (status, reason) for key, status, reason in rows}
 
     def qids(self, person_ids: Iterable[int]) -> dict[int, str]:
         return dict(self.raw.rows_in("SELECT id, qid FROM people WHERE id {in}", {}, sorted(set(person_ids))))

@@ -1,0 +1,353 @@
+"""Benchmark: tracing at 1 M and 10 M scans beside the raw SQL; the simulator beside a raw bulk insert.
+
+Each database is filled by the simulator itself (``services.simulation``: the bulk paths under test),
+then, in the same run:
+
+- ``trace_<db>_<size>_p50`` / ``_p99``: ``tracing.candidates`` (the service call behind
+  ``GET /tracing/cases/{id}/candidates``: the case's scans, the contacts' index ranges, the rules,
+  the labels, and the audit rows committed) for random cases with scans in a 14-day window;
+  baseline: the 20 ms target;
+- ``trace_sql_<db>_<size>_p50`` / ``_p99``: the same cases' two raw statements only (the case's
+  scans by key, the contacts' ranges as one ``UNION ALL``), fetched on the DBAPI cursor: the floor;
+- ``trace_<db>_<size>_p50_<k>_scans``: the service's p50 by the case's own scans in the window, to
+  show latency growing with the case's visits, not with the table;
+- ``graph_svg_<db>_<size>_p50``: the graph picture for the same cases (an official's first look);
+- ``simulate_<db>_<size>``: the simulator's scan rows/s (columns built, encoded and written);
+  baseline: ``bulk_insert_raw_<db>``, the same rows copied by the driver alone into a table with
+  scan_events' columns and indexes (PostgreSQL ``COPY`` of a pre-encoded buffer; SQLite one
+  ``executemany`` of tuples), i.e. the database's ceiling.
+
+Sizes: ``1m`` = 100 k people x 4 000 venues x 40 days; ``10m`` = 1 M people x 40 000 venues x 40 days.
+The 10 M run needs ~8 GB of free disk for PostgreSQL; with less it is skipped and the table says so.
+``--quick`` runs 80 k scans on each database (under a minute). ``--keep`` leaves the PostgreSQL
+databases for ``--reuse``, which skips building them again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from support.common import open_services, report, row
+
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+SIZES = {"quick": (16_000, 640, 20), "1m": (100_000, 4_000, 40), "10m": (1_000_000, 40_000, 40)}
+BYTES_PER_SCAN = 800  # PostgreSQL, rows and indexes, measured at 1 M (checked again each run)
+TARGET_MS = 20.0
+WINDOW = dt.timedelta(days=14)
+
+
+def pg_answers() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, connect_timeout=2):
+            return True
+    except Exception:
+        return False
+
+
+def pg_database(name: str, reuse: bool) -> tuple[str, bool]:
+    """The URL of database ``name``, and whether it must be built (dropped and created anew)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and reuse:
+            return f"{PG_SERVER}/{name}", False
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_SERVER}/{name}", True
+
+
+def drop_pg(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def official(ctx: Any, operator: Any) -> Any:
+    from sqlalchemy import select
+
+    from unifiedqr.services import accounts
+    from unifiedqr.services.auth import principal_for
+    from unifiedqr.store.models import Account
+
+    name = f"bench{random.randrange(10**9)}"
+    made = accounts.create_account(
+        ctx, operator, accounts.AccountRequest("health_official", "B", "correct horse", name)
+    )
+    with ctx.db.read() as session:
+        account = session.scalars(select(Account).where(Account.public_id == made.account_id)).one()
+    return principal_for(account.id, account.public_id, account.role, account.name, None)
+
+
+def open_cases(ctx: Any, who: Any, count: int, seed: int) -> list[tuple[str, int]]:
+    """Cases of random registered people with scans in the last 14 days: ``(case id, case scans)``."""
+    from sqlalchemy import select
+
+    from unifiedqr.services import tracing
+    from unifiedqr.store.models import Person
+
+    end = ctx.now()
+    start = end - WINDOW
+    with ctx.db.read() as session:
+        top = session.scalar(select(Person.id).order_by(Person.id.desc()).limit(1)) or 0
+    rng = random.Random(seed)
+    picked = rng.sample(range(1, top + 1), min(top, count * 3))
+    with ctx.db.read() as session:
+        qids = list(session.scalars(select(Person.qid).where(Person.id.in_(picked))))
+    cases = []
+    for qid in qids:
+        case = tracing.open_case(ctx, who, tracing.NewCase(qid, start.isoformat(), end.isoformat()))
+        if case.case_scans:
+            cases.append((case.case_id, case.case_scans))
+        if len(cases) == count:
+            break
+    return cases
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def time_service(ctx: Any, who: Any, cases: list[tuple[str, int]], rounds: int) -> dict[str, list[float]]:
+    from unifiedqr.services import tracing
+
+    for case_id, _ in cases[:5]:
+        tracing.candidates(ctx, who, case_id)  # warm the caches and the connection pool
+    out: dict[str, list[float]] = {case_id: [] for case_id, _ in cases}
+    for _ in range(rounds):
+        for case_id, _ in cases:
+            start = time.perf_counter()
+            tracing.candidates(ctx, who, case_id)
+            out[case_id].append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def time_graph(ctx: Any, who: Any, cases: list[tuple[str, int]]) -> list[float]:
+    from unifiedqr.services import tracing_outputs
+
+    times = []
+    for case_id, _ in cases[:30]:
+        start = time.perf_counter()
+        tracing_outputs.graph(ctx, who, case_id, "svg")
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def time_raw(ctx: Any, cases: list[tuple[str, int]], rounds: int) -> list[float]:
+    """A trace's two statements on the DBAPI cursor (the case's scans with their venues, the contacts'
+    ranges as one UNION ALL), rows fetched, parameters prepared beforehand: the SQL floor."""
+    from unifiedqr.services.tracing_data import case_scans_of, read_case
+    from unifiedqr.services.tracing_rules import contact_ranges
+    from unifiedqr.store.sql import Raw
+    from unifiedqr.store.tracing_rows import CASE_SCANS_SQL, TracingRows, contacts_statement, range_params
+
+    times = []
+    with ctx.db.read() as session:
+        raw, rows = Raw.of(session), TracingRows(session)
+        prepared = []
+        for case_id, _ in cases:
+            case = read_case(ctx, rows, case_id)
+            own, _ = case_scans_of(rows, case)
+            near = [
+                (int(str(r.venue_id)), r.start, r.end) for r in contact_ranges(own, case.window, case.rule)
+            ]
+            bounds = {"start": raw.time(case.window.start), "end": raw.time(case.window.end)}
+            prepared.append((list(case.keys), bounds, contacts_statement(len(near)), range_params(raw, near)))
+        for _ in range(rounds):
+            for keys, bounds, statement, near_params in prepared:
+                start = time.perf_counter()
+                list(raw.rows_in(CASE_SCANS_SQL, bounds, keys))
+                if near_params:
+                    raw.rows(statement, near_params)
+                times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def raw_bulk_insert(ctx: Any, count: int) -> float:
+    """Rows/s of the driver alone copying ``count`` stored scans into a clone of scan_events."""
+    from unifiedqr.store.scan_rows import COLUMNS
+
+    columns = ", ".join(COLUMNS)
+    if ctx.db.is_sqlite:
+        return _raw_sqlite(ctx, columns, count)
+    import psycopg
+
+    dsn = ctx.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_raw_scans")
+        conn.execute("CREATE TABLE bench_raw_scans (LIKE scan_events INCLUDING DEFAULTS INCLUDING INDEXES)")
+        buffer = bytearray()
+        with conn.cursor() as cur:
+            query = f"COPY (SELECT {columns} FROM scan_events LIMIT {count}) TO STDOUT"  # noqa: S608
+            with cur.copy(query) as copy:
+                for block in copy:
+                    buffer += block
+        conn.commit()
+        start = time.perf_counter()
+        with conn.cursor() as cur, cur.copy(f"COPY bench_raw_scans ({columns}) FROM STDIN") as copy:
+            copy.write(bytes(buffer))
+        conn.commit()
+        elapsed = time.perf_counter() - start
+        conn.execute("DROP TABLE bench_raw_scans")
+        conn.commit()
+    return count / elapsed
+
+
+def _raw_sqlite(ctx: Any, columns: str, count: int) -> float:
+    import sqlite3
+
+    path = ctx.settings.database_url.removeprefix("sqlite:///")
+    db = sqlite3.connect(path, isolation_level=None)
+    ddl = db.execute("SELECT sql FROM sqlite_master WHERE name = 'scan_events'").fetchone()[0]
+    db.execute("DROP TABLE IF EXISTS bench_raw_scans")
+    db.execute(ddl.replace("scan_events", "bench_raw_scans", 1))  # foreign keys declared, not enforced here
+    for (sql,) in db.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'scan_events' AND type = 'index'"
+    ):
+        if sql:
+            db.execute(
+                sql.replace("ix_scan_events", "ix_bench_raw").replace("ON scan_events", "ON bench_raw_scans")
+            )
+    rows = db.execute(f"SELECT {columns} FROM scan_events LIMIT {count}").fetchall()  # noqa: S608
+    marks = ", ".join("?" for _ in columns.split(", "))
+    start = time.perf_counter()
+    db.execute("BEGIN IMMEDIATE")
+    db.executemany(f"INSERT INTO bench_raw_scans ({columns}) VALUES ({marks})", rows)  # noqa: S608
+    db.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    db.execute("DROP TABLE bench_raw_scans")
+    db.close()
+    return len(rows) / elapsed
+
+
+def buckets(per_case: dict[str, list[float]], scans: dict[str, int]) -> dict[str, float]:
+    """p50 of the service by the case's own scans in the window (1-2, 3-5, 6-10, 11+)."""
+    groups: dict[str, list[float]] = {}
+    for case_id, times in per_case.items():
+        n = scans[case_id]
+        label = "1-2" if n <= 2 else "3-5" if n <= 5 else "6-10" if n <= 10 else "11+"
+        groups.setdefault(label, []).extend(times)
+    return {label: statistics.median(times) for label, times in sorted(groups.items()) if len(times) >= 5}
+
+
+def measure(dialect: str, size: str, args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
+    """Build (or reuse) one database, then every measurement of the table for it."""
+    people, venues, days = SIZES[size]
+    name = f"uqr_bench_tracing_{size}"
+    if dialect == "sqlite":
+        url, build, secrets = f"sqlite:///{tmp / (name + '.sqlite')}", True, tmp / f"{name}-secrets"
+    else:  # the at-rest key must outlive the run: the stored keys of the scans are hashed with it
+        url, build = pg_database(name, args.reuse)
+        secrets = Path(args.secrets) / name
+    ctx, operator = open_services(url, secrets)
+    tag = f"{dialect}_{size}"
+    rows: list[dict[str, Any]] = []
+    try:
+        if build:
+            summary = simulate_into(ctx, operator, people, venues, days)
+            print(
+                f"{tag}: {summary.scans} scans in {summary.seconds:.0f} s ({summary.phases})", file=sys.stderr
+            )
+            raw = raw_bulk_insert(ctx, min(summary.scans, 200_000))
+            rows.append(row(f"bulk_insert_raw_{tag}", raw, "rows/s"))
+            rows.append(row(f"simulate_{tag}", summary.scans_per_second, "rows/s", raw, scans=summary.scans))
+            rows.append(row(f"simulate_people_{tag}", people / summary.phases["people"], "people/s"))
+        rows += trace_rows(ctx, operator, tag, args)
+    finally:
+        ctx.close()
+    if dialect == "postgresql" and not args.keep:
+        drop_pg(name)
+    return rows
+
+
+def simulate_into(ctx: Any, operator: Any, people: int, venues: int, days: int) -> Any:
+    from unifiedqr.services.simulation import SimulationRequest, simulate
+
+    last = [0.0]
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if time.monotonic() - last[0] > 30:
+            last[0] = time.monotonic()
+            print(f"  {phase} ...", file=sys.stderr, flush=True)
+
+    return simulate(ctx, operator, SimulationRequest(people, venues, days, seed=2021), progress)
+
+
+def trace_rows(ctx: Any, operator: Any, tag: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    who = official(ctx, operator)
+    cases = open_cases(ctx, who, args.cases, seed=12)
+    if not cases:
+        return [row(f"trace_{tag}_cases", 0, "cases")]
+    per_case = time_service(ctx, who, cases, args.rounds)
+    service = [t for times in per_case.values() for t in times]
+    raw = time_raw(ctx, cases, args.rounds)
+    graph = time_graph(ctx, who, cases)
+    out = [
+        row(f"trace_{tag}_p50", statistics.median(service), "ms", TARGET_MS, cases=len(cases)),
+        row(f"trace_{tag}_p99", percentile(service, 99), "ms", TARGET_MS),
+        row(f"trace_sql_{tag}_p50", statistics.median(raw), "ms"),
+        row(f"trace_sql_{tag}_p99", percentile(raw, 99), "ms"),
+        row(f"trace_{tag}_vs_sql", statistics.median(service), "ms", statistics.median(raw)),
+        row(f"graph_svg_{tag}_p50", statistics.median(graph), "ms"),
+    ]
+    scans = dict(cases)
+    for label, p50 in buckets(per_case, scans).items():
+        out.append(row(f"trace_{tag}_p50_{label}_scans", p50, "ms"))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="80 k scans per database, under a minute")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases (for --reuse)")
+    parser.add_argument("--reuse", action="store_true", help="reuse kept PostgreSQL databases")
+    parser.add_argument("--secrets", default=str(Path(tempfile.gettempdir()) / "uqr-bench-tracing"))
+    parser.add_argument("--cases", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    plan = (
+        [("sqlite", "quick"), ("postgresql", "quick")]
+        if args.quick
+        else [
+            ("sqlite", "1m"),
+            ("postgresql", "1m"),
+            ("postgresql", "10m"),
+        ]
+    )
+    if args.quick:
+        args.cases, args.rounds = min(args.cases, 40), 1
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for dialect, size in plan:
+            if dialect == "postgresql" and not pg_answers():
+                rows.append(row(f"skipped_{dialect}_{size}", 0, "no server"))
+                continue
+            need = SIZES[size][0] * 0.25 * SIZES[size][2] * BYTES_PER_SCAN * 1.5
+            free = shutil.disk_usage(tmp if dialect == "sqlite" else "/").free
+            if free < need:
+                print(
+                    f"skipping {dialect} {size}: {free / 1e9:.1f} GB free, {need / 1e9:.1f} GB needed",
+                    file=sys.stderr,
+                )
+                rows.append(row(f"skipped_{dialect}_{size}", free / 1e9, "GB free", need / 1e9))
+                continue
+            rows += measure(dialect, size, args, Path(tmp))
+    report("tracing", rows)
+
+
+if __name__ == "__main__":
+    main()
