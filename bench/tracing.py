@@ -12,14 +12,17 @@ then, in the same run:
 - ``trace_<db>_<size>_p50_<k>_scans``: the service's p50 by the case's own scans in the window, to
   show latency growing with the case's visits, not with the table;
 - ``graph_svg_<db>_<size>_p50``: the graph picture for the same cases (an official's first look);
-- ``simulate_<db>_<size>``: the simulator's scan rows/s (columns built, encoded and written);
-  baseline: ``bulk_insert_raw_<db>``, the same rows copied by the driver alone into a table with
-  scan_events' columns and indexes (PostgreSQL ``COPY`` of a pre-encoded buffer; SQLite one
-  ``executemany`` of tuples), i.e. the database's ceiling.
+- ``simulate_<db>_<size>``: the simulator's scan rows/s over the whole run (the model, columns
+  built, encoded and written, chunk by chunk, as the table grows from empty);
+- ``bulk_insert_simulator_<db>_<size>`` beside ``bulk_insert_raw_<db>_<size>``: the same 200 k
+  stored scans written again into scan_events at its final size, rolled back: through the
+  simulator's bulk path (columns encoded, then ``COPY`` / ``executemany``) and by the driver alone
+  (a ``COPY`` of a buffer already in COPY's form; ``executemany`` of tuples already in the driver's
+  types), i.e. the database's ceiling at that size, same indexes and foreign keys.
 
 Sizes: ``1m`` = 100 k people x 4 000 venues x 40 days; ``10m`` = 1 M people x 40 000 venues x 40 days.
 The 10 M run needs ~8 GB of free disk for PostgreSQL; with less it is skipped and the table says so.
-``--quick`` runs 80 k scans on each database (under a minute). ``--keep`` leaves the PostgreSQL
+``--quick`` runs 50 k scans on each database (under a minute). ``--keep`` leaves the PostgreSQL
 databases for ``--reuse``, which skips building them again.
 """
 
@@ -40,7 +43,7 @@ from support.common import open_services, report, row
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-SIZES = {"quick": (16_000, 640, 20), "1m": (100_000, 4_000, 40), "10m": (1_000_000, 40_000, 40)}
+SIZES = {"quick": (10_000, 400, 20), "1m": (100_000, 4_000, 40), "10m": (1_000_000, 40_000, 40)}
 BYTES_PER_SCAN = 800  # PostgreSQL, rows and indexes, measured at 1 M (checked again each run)
 TARGET_MS = 20.0
 WINDOW = dt.timedelta(days=14)
@@ -177,61 +180,107 @@ def time_raw(ctx: Any, cases: list[tuple[str, int]], rounds: int) -> list[float]
     return times
 
 
-def raw_bulk_insert(ctx: Any, count: int) -> float:
-    """Rows/s of the driver alone copying ``count`` stored scans into a clone of scan_events."""
-    from unifiedqr.store.scan_rows import COLUMNS
+def people_pair(ctx: Any, operator: Any, count: int) -> tuple[float, float]:
+    """``(bulk, service)`` people/s registering ``count`` new people each way, in the same run: the
+    simulator's bulk path (registry rules, one COPY or executemany per table and chunk) and the
+    registry's own ``register`` (one transaction per person, as the API does)."""
+    from unifiedqr.services import registry, simulation
+    from unifiedqr.services.bulk_registry import BulkRegistry
+    from unifiedqr.services.population import Population, PopulationSpec
 
-    columns = ", ".join(COLUMNS)
+    _, platform = simulation._platform(ctx, operator, 99)
+    pop = Population(PopulationSpec(people=2 * count, venues=10, days=1, seed=random.randrange(10**9)))
+    rows = [r for chunk in pop.people(2 * count) for r in chunk]
+
+    def document() -> str:  # fresh numbers: the model's are the same for every seed (counters)
+        return "0" + "".join(random.choice("0123456789") for _ in range(11))
+
+    bulk = [simulation.BulkPerson(document(), r.full_name, r.birth_date, r.gender, r.phone) for r in rows]
+    start = time.perf_counter()
+    BulkRegistry(ctx, platform).register(bulk[:count])
+    fast = count / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for p in bulk[count:]:
+        reg = registry.Registration(
+            p.document_number, p.full_name, p.birth_date.isoformat(), p.gender, p.phone
+        )
+        registry.register(ctx, platform, reg)
+    return fast, count / (time.perf_counter() - start)
+
+
+class _RolledBack(Exception):
+    """Raised inside a write block so that it rolls back (the bench leaves the table as it was)."""
+
+
+def bulk_pair(ctx: Any, count: int) -> tuple[float, float]:
+    """``(ours, raw)`` rows/s writing the same ``count`` stored scans again into scan_events at its
+    current size (same indexes, same foreign keys), each in a transaction rolled back.
+
+    Ours: the simulator's bulk path (``BulkRows.insert`` of columns: encode, then COPY or
+    executemany). Raw: the driver alone (PostgreSQL: ``COPY`` of a buffer already in COPY's text
+    form; SQLite: ``executemany`` of tuples already in the driver's types): the database's ceiling.
+    """
+    import numpy as np
+
+    from unifiedqr.store.bulk_rows import BulkRows, Epoch
+    from unifiedqr.store.scan_rows import COLUMNS, TIMES
+    from unifiedqr.store.sql import decode_time
+    from unifiedqr.store.venue_models import ScanEvent
+
+    names = ", ".join(COLUMNS)
+    with ctx.db.read() as session:
+        cursor = session.connection().connection.driver_connection.cursor()
+        cursor.execute(f"SELECT {names} FROM scan_events ORDER BY id DESC LIMIT {count}")  # noqa: S608
+        stored = cursor.fetchall()
+    columns: dict[str, Any] = {}
+    for index, name in enumerate(COLUMNS):
+        values = [r[index] for r in stored]
+        if name in TIMES:
+            columns[name] = Epoch(np.array([int(decode_time(v).timestamp()) for v in values], dtype=np.int64))
+        else:
+            columns[name] = [bytes(v) if isinstance(v, memoryview) else v for v in values]
+    start = time.perf_counter()
+    try:
+        with ctx.db.write() as session:
+            BulkRows(session).insert(ScanEvent.__table__, columns)
+            ours = len(stored) / (time.perf_counter() - start)
+            raise _RolledBack
+    except _RolledBack:
+        pass
+    return ours, _raw_insert(ctx, names, stored)
+
+
+def _raw_insert(ctx: Any, names: str, stored: list[tuple[Any, ...]]) -> float:
     if ctx.db.is_sqlite:
-        return _raw_sqlite(ctx, columns, count)
+        import sqlite3
+
+        db = sqlite3.connect(ctx.settings.database_url.removeprefix("sqlite:///"), isolation_level=None)
+        db.execute("PRAGMA foreign_keys=ON")
+        marks = ", ".join("?" for _ in names.split(", "))
+        start = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(f"INSERT INTO scan_events ({names}) VALUES ({marks})", stored)  # noqa: S608
+        elapsed = time.perf_counter() - start
+        db.execute("ROLLBACK")
+        db.close()
+        return len(stored) / elapsed
     import psycopg
 
     dsn = ctx.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn) as conn:
-        conn.execute("DROP TABLE IF EXISTS bench_raw_scans")
-        conn.execute("CREATE TABLE bench_raw_scans (LIKE scan_events INCLUDING DEFAULTS INCLUDING INDEXES)")
         buffer = bytearray()
         with conn.cursor() as cur:
-            query = f"COPY (SELECT {columns} FROM scan_events LIMIT {count}) TO STDOUT"  # noqa: S608
+            query = f"COPY (SELECT {names} FROM scan_events ORDER BY id DESC LIMIT {len(stored)}) TO STDOUT"  # noqa: S608
             with cur.copy(query) as copy:
                 for block in copy:
                     buffer += block
         conn.commit()
         start = time.perf_counter()
-        with conn.cursor() as cur, cur.copy(f"COPY bench_raw_scans ({columns}) FROM STDIN") as copy:
+        with conn.cursor() as cur, cur.copy(f"COPY scan_events ({names}) FROM STDIN") as copy:
             copy.write(bytes(buffer))
-        conn.commit()
         elapsed = time.perf_counter() - start
-        conn.execute("DROP TABLE bench_raw_scans")
-        conn.commit()
-    return count / elapsed
-
-
-def _raw_sqlite(ctx: Any, columns: str, count: int) -> float:
-    import sqlite3
-
-    path = ctx.settings.database_url.removeprefix("sqlite:///")
-    db = sqlite3.connect(path, isolation_level=None)
-    ddl = db.execute("SELECT sql FROM sqlite_master WHERE name = 'scan_events'").fetchone()[0]
-    db.execute("DROP TABLE IF EXISTS bench_raw_scans")
-    db.execute(ddl.replace("scan_events", "bench_raw_scans", 1))  # foreign keys declared, not enforced here
-    for (sql,) in db.execute(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = 'scan_events' AND type = 'index'"
-    ):
-        if sql:
-            db.execute(
-                sql.replace("ix_scan_events", "ix_bench_raw").replace("ON scan_events", "ON bench_raw_scans")
-            )
-    rows = db.execute(f"SELECT {columns} FROM scan_events LIMIT {count}").fetchall()  # noqa: S608
-    marks = ", ".join("?" for _ in columns.split(", "))
-    start = time.perf_counter()
-    db.execute("BEGIN IMMEDIATE")
-    db.executemany(f"INSERT INTO bench_raw_scans ({columns}) VALUES ({marks})", rows)  # noqa: S608
-    db.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    db.execute("DROP TABLE bench_raw_scans")
-    db.close()
-    return len(rows) / elapsed
+        conn.rollback()
+    return len(stored) / elapsed
 
 
 def buckets(per_case: dict[str, list[float]], scans: dict[str, int]) -> dict[str, float]:
@@ -262,10 +311,14 @@ def measure(dialect: str, size: str, args: argparse.Namespace, tmp: Path) -> lis
             print(
                 f"{tag}: {summary.scans} scans in {summary.seconds:.0f} s ({summary.phases})", file=sys.stderr
             )
-            raw = raw_bulk_insert(ctx, min(summary.scans, 200_000))
-            rows.append(row(f"bulk_insert_raw_{tag}", raw, "rows/s"))
-            rows.append(row(f"simulate_{tag}", summary.scans_per_second, "rows/s", raw, scans=summary.scans))
+            rows.append(row(f"simulate_{tag}", summary.scans_per_second, "rows/s", scans=summary.scans))
             rows.append(row(f"simulate_people_{tag}", people / summary.phases["people"], "people/s"))
+        fast, slow = people_pair(ctx, operator, 500 if args.quick else 3000)
+        rows.append(row(f"register_service_{tag}", slow, "people/s"))
+        rows.append(row(f"register_bulk_{tag}", fast, "people/s", slow))
+        ours, raw = bulk_pair(ctx, 50_000 if args.quick else 200_000)
+        rows.append(row(f"bulk_insert_raw_{tag}", raw, "rows/s"))
+        rows.append(row(f"bulk_insert_simulator_{tag}", ours, "rows/s", raw))
         rows += trace_rows(ctx, operator, tag, args)
     finally:
         ctx.close()
@@ -312,7 +365,7 @@ def trace_rows(ctx: Any, operator: Any, tag: str, args: argparse.Namespace) -> l
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="80 k scans per database, under a minute")
+    parser.add_argument("--quick", action="store_true", help="50 k scans per database, under a minute")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases (for --reuse)")
     parser.add_argument("--reuse", action="store_true", help="reuse kept PostgreSQL databases")
     parser.add_argument("--secrets", default=str(Path(tempfile.gettempdir()) / "uqr-bench-tracing"))
@@ -329,7 +382,7 @@ def main() -> None:
         ]
     )
     if args.quick:
-        args.cases, args.rounds = min(args.cases, 40), 1
+        args.cases, args.rounds = min(args.cases, 30), 1
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for dialect, size in plan:
