@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import random
 import shutil
 import statistics
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from support.common import open_services, report, row
+from unifiedqr.serialize import jsonable
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -192,8 +194,8 @@ def people_pair(ctx: Any, operator: Any, count: int) -> tuple[float, float]:
     pop = Population(PopulationSpec(people=2 * count, venues=10, days=1, seed=random.randrange(10**9)))
     rows = [r for chunk in pop.people(2 * count) for r in chunk]
 
-    def document() -> str:  # fresh numbers: the model's are the same for every seed (counters)
-        return "0" + "".join(random.choice("0123456789") for _ in range(11))
+    def document() -> str:  # 9-digit CMNDs: the model only makes 12-digit CCCDs, so never a clash
+        return "".join(random.choice("0123456789") for _ in range(9))
 
     bulk = [simulation.BulkPerson(document(), r.full_name, r.birth_date, r.gender, r.phone) for r in rows]
     start = time.perf_counter()
@@ -219,6 +221,7 @@ def bulk_pair(ctx: Any, count: int) -> tuple[float, float]:
     Ours: the simulator's bulk path (``BulkRows.insert`` of columns: encode, then COPY or
     executemany). Raw: the driver alone (PostgreSQL: ``COPY`` of a buffer already in COPY's text
     form; SQLite: ``executemany`` of tuples already in the driver's types): the database's ceiling.
+    Interleaved (ours, raw, raw, ours), best of two each.
     """
     import numpy as np
 
@@ -239,15 +242,25 @@ def bulk_pair(ctx: Any, count: int) -> tuple[float, float]:
             columns[name] = Epoch(np.array([int(decode_time(v).timestamp()) for v in values], dtype=np.int64))
         else:
             columns[name] = [bytes(v) if isinstance(v, memoryview) else v for v in values]
-    start = time.perf_counter()
-    try:
-        with ctx.db.write() as session:
-            BulkRows(session).insert(ScanEvent.__table__, columns)
-            ours = len(stored) / (time.perf_counter() - start)
-            raise _RolledBack
-    except _RolledBack:
-        pass
-    return ours, _raw_insert(ctx, names, stored)
+
+    def ours() -> float:
+        start = time.perf_counter()
+        try:
+            with ctx.db.write() as session:
+                BulkRows(session).insert(ScanEvent.__table__, columns)
+                rate = len(stored) / (time.perf_counter() - start)
+                raise _RolledBack
+        except _RolledBack:
+            return rate
+
+    # Interleaved, best of two each: whichever runs second finds the indexes' pages in the cache.
+    first, raw_a, raw_b, second = (
+        ours(),
+        _raw_insert(ctx, names, stored),
+        _raw_insert(ctx, names, stored),
+        ours(),
+    )
+    return max(first, second), max(raw_a, raw_b)
 
 
 def _raw_insert(ctx: Any, names: str, stored: list[tuple[Any, ...]]) -> float:
@@ -307,12 +320,17 @@ def measure(dialect: str, size: str, args: argparse.Namespace, tmp: Path) -> lis
     rows: list[dict[str, Any]] = []
     try:
         if build:
-            summary = simulate_into(ctx, operator, people, venues, days)
-            print(
-                f"{tag}: {summary.scans} scans in {summary.seconds:.0f} s ({summary.phases})", file=sys.stderr
-            )
-            rows.append(row(f"simulate_{tag}", summary.scans_per_second, "rows/s", scans=summary.scans))
-            rows.append(row(f"simulate_people_{tag}", people / summary.phases["people"], "people/s"))
+            summary = jsonable(simulate_into(ctx, operator, people, venues, days))
+            (secrets / "summary.json").write_text(json.dumps(summary))
+        else:  # built by an earlier run (--keep): its simulation figures, from the file it left
+            summary = json.loads((secrets / "summary.json").read_text())
+        print(
+            f"{tag}: {summary['scans']} scans in {summary['seconds']:.0f} s ({summary['phases']})",
+            file=sys.stderr,
+        )
+        rows.append(row(f"simulate_{tag}", summary["scans_per_second"], "rows/s", scans=summary["scans"]))
+        rows.append(row(f"simulate_people_{tag}", people / summary["phases"]["people"], "people/s"))
+        rows.append(row(f"simulate_total_{tag}", summary["seconds"], "s", reused=not build))
         fast, slow = people_pair(ctx, operator, 500 if args.quick else 3000)
         rows.append(row(f"register_service_{tag}", slow, "people/s"))
         rows.append(row(f"register_bulk_{tag}", fast, "people/s", slow))
@@ -399,7 +417,7 @@ def main() -> None:
                 rows.append(row(f"skipped_{dialect}_{size}", free / 1e9, "GB free", need / 1e9))
                 continue
             rows += measure(dialect, size, args, Path(tmp))
-    report("tracing", rows)
+            report("tracing", rows)  # after each database: a later failure keeps what was measured
 
 
 if __name__ == "__main__":

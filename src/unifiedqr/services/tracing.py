@@ -24,7 +24,7 @@ from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
 from unifiedqr.services.scope import QID
 from unifiedqr.services.times import parse_date, parse_instant
-from unifiedqr.services.tracing_config import available_rules, rule_config
+from unifiedqr.services.tracing_config import available_rules, rule_config, rule_from_config
 from unifiedqr.services.tracing_data import (
     PURPOSE,
     CaseRecord,
@@ -240,7 +240,7 @@ def suggest_window(
 ) -> WindowView:
     """The default window: ``days_before_onset`` before onset (a date or an instant) to isolation."""
     principal.require(Permission.TRACING_MANAGE)
-    chosen = rule_named(rule, available_rules(ctx))
+    chosen = rule_from_config(rule_config(rule_named(rule, available_rules(ctx))), ctx.settings.visit_rules)
     start: dt.datetime | dt.date
     start = (
         parse_date(onset, "onset")
