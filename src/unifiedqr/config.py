@@ -24,7 +24,7 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_BATCH_CAP``            most scans in one offline upload (default 5000)
 ``UNIFIEDQR_VISIT_*``              the visit rules' numbers (docs/venues.md)
 ``UNIFIEDQR_TRACING_RULES``        a JSON file of extra tracing rules (docs/tracing.md); ``_TRACING_*``
-                                   bounds: ``MAX_WINDOW_DAYS`` 60, ``MAX_RING_DEPTH`` 3,
+                                   bounds: ``MAX_WINDOW_DAYS`` (0: none), ``MAX_RING_DEPTH`` 3,
                                    ``MAX_RING_PEOPLE`` 1000
 ``UNIFIEDQR_URL``, ``_TOKEN``,     what the user-side commands talk to (:class:`ClientSettings`)
 ``_TOKEN_FILE``
@@ -84,7 +84,7 @@ class TracingSettings:
     """Contact tracing: extra rules (``UNIFIEDQR_TRACING_RULES``, a JSON file) and the query bounds."""
 
     rules_file: Path | None = None
-    max_window_days: int = 60
+    max_window_days: int = 0  # 0: no bound (retention bounds what a window can hold)
     max_ring_depth: int = 3
     max_ring_people: int = 1000
 
@@ -177,7 +177,7 @@ class Settings:
             ),
             tracing=TracingSettings(
                 rules_file=Path(p).expanduser() if (p := env.get("TRACING_RULES")) else None,
-                max_window_days=env.integer("TRACING_MAX_WINDOW_DAYS", 60, 1),
+                max_window_days=env.integer("TRACING_MAX_WINDOW_DAYS", 0, 0),
                 max_ring_depth=env.integer("TRACING_MAX_RING_DEPTH", 3, 1),
                 max_ring_people=env.integer("TRACING_MAX_RING_PEOPLE", 1000, 1),
             ),

@@ -54,7 +54,7 @@ def test_a_bad_rules_file_names_the_problem(tmp_path, entry):
 
 def test_the_setting_is_read_from_the_environment(tmp_path):
     settings = test_settings("sqlite://", tmp_path, tracing=TracingSettings())
-    assert settings.tracing.rules_file is None and settings.tracing.max_window_days == 60
+    assert settings.tracing.rules_file is None and settings.tracing.max_window_days == 0
     from unifiedqr.config import Settings
 
     env = {"UNIFIEDQR_DATA_DIR": str(tmp_path), "UNIFIEDQR_TRACING_RULES": str(tmp_path / "r.json")}
@@ -66,3 +66,17 @@ def test_a_case_keeps_its_rule_as_it_stood(tmp_path):
     again = rule_from_config(stored, VisitRules(utc_offset_minutes=420))
     assert again.min_overlap_minutes == 20 and again.name == "overlap"
     assert rule_from_config(stored, VisitRules(utc_offset_minutes=0)).visit_rules.utc_offset_minutes == 0
+
+
+def test_an_operator_may_bound_the_window(ctx, tw):
+    from tests.tracing.tracing_helpers import local, rfc
+
+    bounded = replace(ctx.settings, tracing=TracingSettings(max_window_days=30))
+    original = ctx.settings
+    ctx.settings = bounded
+    try:
+        body = {"qid": tw.person()["qid"], "window_start": rfc(local(40, 0)), "window_end": rfc(local(1, 0))}
+        response = tw.official.raw("POST", "/tracing/cases", json=body)
+        assert response.status_code == 422 and response.json()["field"] == "window_end"
+    finally:
+        ctx.settings = original
