@@ -103,3 +103,9 @@ def test_simulate_refuses_nonsense_sizes(tmp_path):
         main, ["simulate", "--people", "0", "--venues", "1", "--days", "1", "--database-url", "sqlite://"]
     )
     assert result.exit_code == 2
+
+
+def test_fewer_venues_than_venue_types_still_simulates(ctx):
+    """Regression: a model with no school (3 venues, 8 types) failed building its choosers."""
+    summary = simulate(ctx, OPERATOR, SimulationRequest(people=60, venues=3, days=2, seed=4))
+    assert summary.venues == 3 and summary.scans > 0
