@@ -256,3 +256,15 @@ def test_the_answer_shape_is_the_contract(tw, rule):
     )
     assert set(entry["exposures"][0]) == {"venue_id", "case_scan_at", "scan_at", "minutes_apart"}
     assert isinstance(entry["score"], float) and entry["score"] > 0
+
+
+def test_a_visitor_known_only_by_an_unregistered_id_card_has_no_qid(tw):
+    from tests.venues.venue_helpers import cccd_text
+
+    case = tw.person()
+    tw.scan("A", case, local(3, 10))
+    venue = tw.venue("A")
+    venue.staff.scan(venue.id, cccd_text("079999000111", name="Trần Thị Bích"), at=rfc(local(3, 10, 25)))
+    (card,) = tw.candidates(tw.open_case(case, *WINDOW))
+    assert card["qid"] is None and card["visitor_id"].startswith("v_") and card["unverified"] is True
+    assert card["name_masked"] == "T*** T** BICH" and "079999000111" not in str(card)
