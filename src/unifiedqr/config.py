@@ -40,6 +40,9 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_PURGE_*``              ``INTERVAL_SECONDS`` 3600 (``serve``; 0: never), ``BATCH_ROWS`` 100
 ``UNIFIEDQR_HEALTH_RULES``         the colour rule file: a shipped name or a path (docs/health-status.md)
 ``UNIFIEDQR_DCC_TRUST``            EU DCC signer certificates (a folder of PEM/DER files)
+``UNIFIEDQR_TRACING_RULES``        a JSON file of extra tracing rules (docs/tracing.md); ``_TRACING_*``
+                                   bounds: ``MAX_WINDOW_DAYS`` (0: none), ``MAX_RING_DEPTH`` 3,
+                                   ``MAX_RING_PEOPLE`` 1000
 ``UNIFIEDQR_URL``, ``_TOKEN``,     what the user-side commands talk to (:class:`ClientSettings`)
 ``_TOKEN_FILE``
 =================================  ==============================================================
@@ -112,6 +115,16 @@ def _default_rules() -> RuleSet:
 
 
 @dataclass(frozen=True)
+class TracingSettings:
+    """Contact tracing: extra rules (``UNIFIEDQR_TRACING_RULES``, a JSON file) and the query bounds."""
+
+    rules_file: Path | None = None
+    max_window_days: int = 0  # 0: no bound (retention bounds what a window can hold)
+    max_ring_depth: int = 3
+    max_ring_people: int = 1000
+
+
+@dataclass(frozen=True)
 class PasswordHashing:
     """argon2id cost (``UNIFIEDQR_PASSWORD_MEMORY_KIB``...); argon2-cffi's RFC 9106 defaults.
 
@@ -177,6 +190,7 @@ class Settings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     health_rules: RuleSet = field(default_factory=_default_rules)
     dcc_trust: tuple[bytes, ...] = field(default=(), repr=False)  # DER signer certificates (HC1)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     @property
     def production(self) -> bool:
@@ -246,7 +260,17 @@ class Settings:
             trusted_proxies=_trusted_proxies(env.get("TRUSTED_PROXIES")),
             redis_url=env.get("REDIS_URL"),
             limits=_limit_settings(env),
+            tracing=_tracing_settings(env),
         )
+
+
+def _tracing_settings(env: _Env) -> TracingSettings:
+    return TracingSettings(
+        rules_file=Path(p).expanduser() if (p := env.get("TRACING_RULES")) else None,
+        max_window_days=env.integer("TRACING_MAX_WINDOW_DAYS", 0, 0),
+        max_ring_depth=env.integer("TRACING_MAX_RING_DEPTH", 3, 1),
+        max_ring_people=env.integer("TRACING_MAX_RING_PEOPLE", 1000, 1),
+    )
 
 
 class _Env:

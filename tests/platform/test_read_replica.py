@@ -56,3 +56,57 @@ def test_history_reads_use_a_fresh_replica_and_fall_back_to_the_primary(cluster,
         cluster.replica.start()
     finally:
         ctx.close()
+
+
+def test_tracing_reads_on_the_replica_with_the_audit_on_the_primary(cluster, tmp_path):
+    """Issue 15: a replica serves tracing reads; the case's audit row is committed on the primary
+    before the replica is read, and the rows for the people shown before the answer leaves."""
+    from sqlalchemy import select
+    from tests.support import create_account
+
+    from unifiedqr.services import registry, tracing
+    from unifiedqr.store.models import AuditEvent
+
+    ctx = open_test_services(
+        cluster.primary.url, tmp_path / "t", replica_url=cluster.replica.url, replica_max_lag_seconds=5
+    )
+    try:
+        venue = venues.register(
+            ctx, OPERATOR, venues.VenueRegistration("Quán", "restaurant", "HN", "HK", "HB", "2", "0922222222")
+        )
+        venues.add_staff(
+            ctx, OPERATOR, venue.venue_id, name="Gate", username="gate2", password="correct horse"
+        )
+        staff = ctx.credential(accounts.login(ctx, "gate2", "correct horse").access_token)
+        platform = ctx.authenticate("Bearer " + accounts.create_platform(ctx, OPERATOR, "P").api_key)
+        case_person, contact = (
+            registry.register(ctx, platform, registry.Registration(number, name, "1990-01-01"))
+            for number, name in (("001090000011", "Nguyen Van A"), ("001090000022", "Tran Thi B"))
+        )
+        at = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)).replace(microsecond=0)
+        for who, minutes in ((case_person, 0), (contact, 5)):
+            assert isinstance(who, registry.Issued)
+            when = (at + dt.timedelta(minutes=minutes)).isoformat()
+            staff_scan(ctx, staff, StaffScan(venue.venue_id, text=who.payload, at=when))
+        create_account(ctx, role="health_official", name="Official", password="pw-official", username="off")
+        official = ctx.credential(accounts.login(ctx, "off", "pw-official").access_token)
+        assert isinstance(case_person, registry.Issued) and isinstance(contact, registry.Issued)
+        start, end = (at - dt.timedelta(days=1)).isoformat(), dt.datetime.now(dt.UTC).isoformat()
+        case = tracing.open_case(ctx, official, tracing.NewCase(case_person.qid, start, end))
+        cluster.wait_for_replica()
+        replica = ctx.db.replica
+        assert replica is not None
+        before = replica.reads
+        listed = tracing.candidates(ctx, official, case.case_id)
+        assert [c.qid for c in listed.candidates] == [contact.qid]
+        assert replica.reads == before + 1, "the trace was read on the replica"
+        with ctx.db.read() as session:  # the primary
+            rows = session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "tracing.candidates.read")
+                .order_by(AuditEvent.id)
+            ).all()
+        assert [r.detail.split()[-1] for r in rows] == ["case)", contact.qid], "the case's row first"
+        assert all(r.purpose == "tracing" for r in rows)
+    finally:
+        ctx.close()

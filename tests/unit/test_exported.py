@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-FACADES = ["unifiedqr", "unifiedqr.imaging", "unifiedqr.codes.dcc"]
+FACADES = ["unifiedqr", "unifiedqr.imaging", "unifiedqr.codes.dcc", "unifiedqr.imaging.tracing_pictures"]
 PUBLIC_DUNDERS = {"__version__"}
 
 

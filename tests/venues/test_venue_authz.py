@@ -109,6 +109,22 @@ MATRIX: list[Row] = [
         ),
         ("GET", "/venues/{v}/visits", None, HISTORY),
         ("GET", "/venues/{v}/counts", None, HISTORY),
+        # stream mode's refusals (issue 15): the owner's venue; the submitter's own (empty here)
+        ("GET", "/venues/{v}/rejections", None, HISTORY),
+        (
+            "GET",
+            "/checkins/rejections",
+            None,
+            expect(
+                403,
+                platform=200,
+                citizen=200,
+                venue_owner=200,
+                other_owner=200,
+                venue_staff=200,
+                other_staff=200,
+            ),
+        ),
         (
             "POST",
             "/checkins",

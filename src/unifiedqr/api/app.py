@@ -33,6 +33,7 @@ ROUTER_MODULES: list[str] = [
     "unifiedqr.api.routers.conformance",
     "unifiedqr.api.routers.health_records",
     "unifiedqr.api.routers.lookups",
+    "unifiedqr.api.routers.tracing",
 ]
 #: Server-rendered pages, mounted at the root (the venue code's URL is ``/v/<id>/<signature>``).
 PAGE_MODULES: list[str] = ["unifiedqr.web.pages", "unifiedqr.web.conformance_page"]

@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "health": "unifiedqr.cli.health:health_group",
     "purge": "unifiedqr.cli.retention:purge_cmd",
     "ingest": "unifiedqr.cli.ingest:ingest_group",
+    "simulate": "unifiedqr.cli.simulate:simulate_cmd",
 }
 
 

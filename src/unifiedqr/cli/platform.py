@@ -183,7 +183,7 @@ def create_platform_cmd(name: str, database_url: str | None) -> None:
     "--role",
     required=True,
     type=click.Choice(
-        ["administrator", "health_official", "venue_owner", "venue_staff", "citizen", "assessor"]
+        ["administrator", "health_official", "tracer", "venue_owner", "venue_staff", "citizen", "assessor"]
     ),
 )
 @click.option("--name", required=True)

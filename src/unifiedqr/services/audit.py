@@ -10,6 +10,7 @@ account and is recorded by name (``actor``), like everyone else.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import insert
@@ -26,14 +27,19 @@ class AuditAction(enum.StrEnum):
     DECLARATIONS_READ = "declarations.read"
     VENUE_VISITS_READ = "venue.visits.read"
     LOOKUP = "lookup"  # POST /lookups (issue 11)
-    TRACING_READ = "tracing.read"  # a case's candidates, venues, pictures (issue 12)
-    EXPORT = "export"  # a CSV or file export naming the person (issue 12)
+    TRACING_CASE_READ = "tracing.case.read"  # the case's record, scans or venue-hours (issue 12)
+    TRACING_CANDIDATES_READ = "tracing.candidates.read"  # a candidate list (JSON, rings, pictures)
+    TRACING_EXPORTED = "tracing.exported"  # a candidate list as CSV
     # the holder's consent to a platform (issue 10): requests and decisions, purpose "consent"
     CONSENT_REQUESTED = "consent.requested"
     # changes to someone's personal data
     PERSON_CORRECTED = "person.corrected"
     HEALTH_RECORD_ADDED = "health_record.added"
     HEALTH_RECORDS_IMPORTED = "health_records.imported"
+    TRACING_CASE_OPENED = "tracing.case.opened"
+    TRACING_CASE_CLOSED = "tracing.case.closed"
+    TRACING_DECIDED = "tracing.decided"  # a candidate confirmed or dismissed
+    TRACING_NOTIFIED = "tracing.notified"  # a notification put in the outbox
     # credentials and keys (no person concerned)
     ACCOUNT_CREATED = "account.created"
     PLATFORM_CREATED = "platform.created"
@@ -67,8 +73,11 @@ ACCESS_LOG: dict[AuditAction, str] = {
     AuditAction.CODE_READ: "code",
     AuditAction.DECLARATIONS_READ: "declarations",
     AuditAction.VENUE_VISITS_READ: "venue_history",
-    AuditAction.TRACING_READ: "tracing",
-    AuditAction.EXPORT: "export",
+    AuditAction.TRACING_CASE_READ: "tracing",
+    AuditAction.TRACING_CANDIDATES_READ: "tracing",
+    AuditAction.TRACING_EXPORTED: "export",
+    AuditAction.TRACING_DECIDED: "tracing",
+    AuditAction.TRACING_NOTIFIED: "tracing",
     AuditAction.CONSENT_REQUESTED: "consent_request",
     AuditAction.CONSENT_APPROVED: "consent_decision",
     AuditAction.CONSENT_REFUSED: "consent_decision",
@@ -141,3 +150,25 @@ def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Many audit rows in one statement (a venue's day view: one row per person shown)."""
     if rows:
         session.connection().execute(_INSERT, rows)
+
+
+def record_reads(
+    session: Session,
+    principal: Principal,
+    action: AuditAction,
+    reads: Iterable[tuple[int | None, str]],
+    purpose: str | None = None,
+) -> int:
+    """One row per ``(person_id, detail)`` read at once (a list of people), in one statement.
+
+    ``person_id`` None names someone with no person row (a visitor known only by phone or card;
+    ``detail`` then says who). The holder's own row is skipped, as in :func:`record_read`. Returns
+    how many rows were written: a candidate list of hundreds stays one insert.
+    """
+    rows = [
+        row(principal, action, person_id, detail, purpose)
+        for person_id, detail in reads
+        if person_id is None or person_id != principal.person_id
+    ]
+    record_many(session, rows)
+    return len(rows)

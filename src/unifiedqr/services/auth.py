@@ -39,6 +39,7 @@ class Role(enum.StrEnum):
     VENUE_OWNER = "venue_owner"
     VENUE_STAFF = "venue_staff"
     HEALTH_OFFICIAL = "health_official"
+    TRACER = "tracer"  # contact tracing only (issue 12): no look-ups, no exports
     CITIZEN = "citizen"
     ASSESSOR = "assessor"  # the conformance assessment centre's staff (issue 14)
     OPERATOR = "operator"  # the host's command line; never an account (see host_operator)
@@ -87,6 +88,10 @@ class Permission(enum.StrEnum):
     HEALTH_RECORDS_WRITE = "any:health_records:write"  # health officials record and import
     SELF_ACCESS_LOG_READ = "self:access_log:read"  # who read my data, and why
     DATA_PURGE = "any:data:purge"  # retention and at-rest key rotation (the host operator)
+    # contact tracing (issue 12): cases, candidates, decisions, pictures, notifications
+    TRACING_MANAGE = "any:tracing:manage"
+    TRACING_EXPORT = "any:tracing:export"
+    PLATFORM_NOTICES_READ = "platform:notices:read"
 
 
 P = Permission
@@ -116,6 +121,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PLATFORM_CHECKINS_SUBMIT,
             P.PLATFORM_CONSENTS_USE,
             P.PLATFORM_LOOKUP,
+            P.PLATFORM_NOTICES_READ,
         }
     ),
     Role.VENUE_OWNER: frozenset(
@@ -130,8 +136,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.VENUE_STAFF: frozenset({P.VENUE_READ, P.VENUE_SCANS_SUBMIT, P.SCANNED_LOOKUP}),
     Role.HEALTH_OFFICIAL: frozenset(
-        {P.ANY_PEOPLE_READ, P.ANY_DECLARATIONS_READ, P.ANY_LOOKUP, P.HEALTH_RECORDS_WRITE}
+        {
+            P.ANY_PEOPLE_READ,
+            P.ANY_DECLARATIONS_READ,
+            P.ANY_LOOKUP,
+            P.HEALTH_RECORDS_WRITE,
+            P.TRACING_MANAGE,
+            P.TRACING_EXPORT,
+        }
     ),
+    #: Contact tracers (issue 12) work cases and nothing else; exporting a list is an official's.
+    Role.TRACER: frozenset({P.TRACING_MANAGE}),
     Role.CITIZEN: frozenset(
         {
             P.SELF_PEOPLE_READ,

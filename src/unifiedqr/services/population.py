@@ -238,6 +238,9 @@ class _Chooser:
     def __init__(self, province: I64, weight: F64, provinces: int) -> None:
         order = np.lexsort((np.arange(len(province)), province))
         order = order[weight[order] > 0]
+        if not len(order):  # no venue of this kind at all (fewer venues than kinds): never picks
+            self.order, self.ends, self.has = order, np.zeros(0), np.zeros(provinces, dtype=bool)
+            return
         prov = province[order]
         totals = np.bincount(prov, weights=weight[order], minlength=provinces)
         cum = np.cumsum(weight[order])

@@ -41,6 +41,7 @@ from unifiedqr.store import conformance_models as _conformance_models  # noqa: F
 from unifiedqr.store import consent_models as _consent_models  # noqa: F401  (the consent tables)
 from unifiedqr.store import ingest_models as _ingest_models  # noqa: F401  (stream-mode refusals)
 from unifiedqr.store import scan_partitions
+from unifiedqr.store import tracing_models as _tracing_models  # noqa: F401  (registers the tracing tables)
 from unifiedqr.store import venue_models as _venue_models  # noqa: F401  (registers the venue tables)
 from unifiedqr.store.replica import Replica
 

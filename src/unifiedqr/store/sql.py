@@ -51,6 +51,8 @@ def _integrity_errors() -> tuple[type[BaseException], ...]:
 
 
 _INTEGRITY = _integrity_errors()
+#: The drivers' constraint-violation exceptions (for the store's own bulk paths to re-raise as one).
+INTEGRITY_ERRORS = _INTEGRITY
 
 
 def columns_of(table: FromClause, *, exclude: Iterable[str] = ("id",)) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ At most one approved assessment per app (vendor, name): a partial unique index, 
 approvals cannot list two versions. conformance_list is one row: the list as last published.
 
 Revision ID: 0007
-Revises: 0005 (re-chained after 0004-0006 at merge)
+Revises: 0006
 Create Date: 2026-12-01 01:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
