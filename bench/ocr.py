@@ -31,7 +31,7 @@ from PIL import Image  # noqa: E402
 from tests.conformance.generator import PEOPLE, Style, World, render_screen, spec_for  # noqa: E402
 
 from support.common import report, row  # noqa: E402
-from unifiedqr.codes.display import mask_birth_date
+from unifiedqr.codes.display import mask_birth_date  # noqa: E402
 from unifiedqr.codes.payload import format_code, mask_document  # noqa: E402
 from unifiedqr.conformance.assess import blank_boxes, read_text  # noqa: E402
 from unifiedqr.conformance.display import read_display  # noqa: E402

@@ -70,7 +70,11 @@ def sqlite_path(database_url: str) -> Path | None:
 
 @dataclass(frozen=True)
 class VenueSettings:
-    """``UNIFIEDQR_VENUE_BASE_URL`` (the host printed on posters), the batch cap, the cache time."""
+    """``UNIFIEDQR_VENUE_BASE_URL`` (the host printed on posters), the batch cap, the cache time.
+
+    The base is ``https://<host>[:port]``; ``http://`` is accepted in development only (the demo
+    prints codes that open its own ``http://127.0.0.1:PORT``), never in production.
+    """
 
     base_url: str = DEFAULT_VENUE_BASE_URL
     batch_cap: int = 5000
@@ -112,6 +116,10 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    def with_venue_base_url(self, base_url: str) -> Settings:
+        """These settings with another venue-code host, checked like ``UNIFIEDQR_VENUE_BASE_URL``."""
+        return replace(self, venues=replace(self.venues, base_url=venue_base_url(base_url, self.production)))
 
     @property
     def is_sqlite(self) -> bool:
@@ -158,7 +166,7 @@ class Settings:
             sqlite_synchronous=synchronous,
             sqlite_wal_limit_mb=env.integer("SQLITE_WAL_LIMIT_MB", 64, 1),
             max_body_bytes=env.integer("MAX_BODY_BYTES", 64 * 1024, 1024),
-            venues=_venue_settings(env),
+            venues=_venue_settings(env, mode == "production"),
             visit_rules=_visit_rules(env),
             passwords=PasswordHashing(
                 time_cost=env.integer("PASSWORD_TIME_COST", 3, 1),
@@ -191,10 +199,21 @@ class _Env:
         return value
 
 
-def _venue_settings(env: _Env) -> VenueSettings:
-    base = (env.get("VENUE_BASE_URL") or DEFAULT_VENUE_BASE_URL).rstrip("/")
-    if not base.startswith("https://") or len(base) > 47:
-        raise ConfigError("UNIFIEDQR_VENUE_BASE_URL", "must be https://<host> of at most 47 characters")
+def venue_base_url(text: str, production: bool) -> str:
+    """A checked ``UNIFIEDQR_VENUE_BASE_URL``: https (or http in development), at most 47 characters."""
+    from unifiedqr.codes.venue import is_base_url
+
+    base = text.strip().rstrip("/")
+    if not is_base_url(base, allow_http=not production) or len(base) > 47:
+        wanted = (
+            "https://<host>[:port]" if production else "https://<host>[:port] (or http:// in development)"
+        )
+        raise ConfigError("UNIFIEDQR_VENUE_BASE_URL", f"must be {wanted} of at most 47 characters")
+    return base
+
+
+def _venue_settings(env: _Env, production: bool) -> VenueSettings:
+    base = venue_base_url(env.get("VENUE_BASE_URL") or DEFAULT_VENUE_BASE_URL, production)
     return VenueSettings(base_url=base, batch_cap=env.integer("BATCH_CAP", 5000, 1))
 
 

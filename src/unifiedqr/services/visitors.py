@@ -80,8 +80,8 @@ def identify(text: object, phone: object, trust: TrustList, now: dt.datetime, fi
         except InvalidInput as exc:
             raise ScanRejected(field, Code.MALFORMED, str(exc)) from None
         return Visitor("cccd", "none", None, card.id_number, None, card.full_name)
-    if is_venue_url(value) or value.startswith("HC1:"):
-        kind = "venue" if value.startswith("https://") else "eu_dcc"
+    if is_venue_url(value, allow_http=True) or value.startswith("HC1:"):  # refused either way
+        kind = "eu_dcc" if value.startswith("HC1:") else "venue"
         raise ScanRejected(field, Code.WRONG_KIND, f"a {kind} code cannot be scanned at an entrance")
     if re.fullmatch(r"[+\d][\d .()-]{7,18}", value):
         return identify(None, value, trust, now, field)
@@ -106,6 +106,11 @@ def mask_phone(phone: str | None) -> str | None:
 
 def colour(verification: str) -> str:
     return _COLOUR.get(verification, "red")
+
+
+def qid_person_key(vault: Vault, qid: str) -> bytes:
+    """The ``person_key`` of every scan that named the registered person ``qid`` (as :func:`resolve`)."""
+    return vault.lookup_hash("visitor", "qid:" + qid)[:16]
 
 
 def resolve(vault: Vault, sql: ScanRows, visitors: Sequence[Visitor]) -> list[tuple[bytes, int | None]]:
