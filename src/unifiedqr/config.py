@@ -24,6 +24,8 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_VENUE_BASE_URL``       the host printed in venue codes (default a placeholder to configure)
 ``UNIFIEDQR_BATCH_CAP``            most scans in one offline upload (default 5000)
 ``UNIFIEDQR_VISIT_*``              the visit rules' numbers (docs/venues.md)
+``UNIFIEDQR_SESSION_TTL``          web page sessions: idle lifetime in seconds (default 28800, 8 h)
+``UNIFIEDQR_SESSION_MAX_AGE``      web page sessions: lifetime from sign-in (default 604800, 7 days)
 ``UNIFIEDQR_URL``, ``_TOKEN``,     what the user-side commands talk to (:class:`ClientSettings`)
 ``_TOKEN_FILE``
 =================================  ==============================================================
@@ -82,6 +84,14 @@ class VenueSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """Sessions of the web pages (``web/sessions.py``): sliding idle lifetime, absolute lifetime."""
+
+    session_ttl_seconds: int = 8 * 3600
+    session_max_age_seconds: int = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
 class PasswordHashing:
     """argon2id cost (``UNIFIEDQR_PASSWORD_MEMORY_KIB``...); argon2-cffi's RFC 9106 defaults."""
 
@@ -109,6 +119,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     api_key_cache_seconds: float = 5.0
     key_reload_seconds: float = 30.0
+    web: WebSettings = field(default_factory=WebSettings)
     venues: VenueSettings = field(default_factory=VenueSettings)
     visit_rules: VisitRules = field(default_factory=VisitRules)
     passwords: PasswordHashing = field(default_factory=PasswordHashing)
@@ -166,6 +177,10 @@ class Settings:
             sqlite_synchronous=synchronous,
             sqlite_wal_limit_mb=env.integer("SQLITE_WAL_LIMIT_MB", 64, 1),
             max_body_bytes=env.integer("MAX_BODY_BYTES", 64 * 1024, 1024),
+            web=WebSettings(
+                session_ttl_seconds=env.integer("SESSION_TTL", 8 * 3600, 60),
+                session_max_age_seconds=env.integer("SESSION_MAX_AGE", 7 * 24 * 3600, 60),
+            ),
             venues=_venue_settings(env, mode == "production"),
             visit_rules=_visit_rules(env),
             passwords=PasswordHashing(
