@@ -38,6 +38,9 @@ PAGE_MODULES: list[str] = [
     "unifiedqr.web.signin",
     "unifiedqr.web.citizen",
     "unifiedqr.web.declarations",
+    "unifiedqr.web.scanner",
+    "unifiedqr.web.owner",
+    "unifiedqr.web.landing",
 ]
 
 
