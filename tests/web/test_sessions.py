@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 from tests.web.conftest import PASSWORD, World
 from unifiedqr.services import accounts
@@ -76,3 +77,40 @@ def test_a_session_principal_follows_the_accounts_token_version(ctx: Services, w
 
     with pytest.raises(Unauthenticated):
         ctx.session_principal(made.nonce, made.account_id, made.token_version)
+
+
+def test_a_session_in_use_is_renewed_by_the_page_it_opens(ctx: Services, world: World, app: Any) -> None:
+    """Past half of its idle lifetime, any page answers with a fresh cookie (the same session)."""
+    from tests.web.conftest import Page
+
+    made = claims(ctx)
+    old = dataclasses.replace(made, expires_at=int(time.time()) + 60)
+    browser = Page(app)
+    try:
+        browser.http.cookies.set(sessions.COOKIE, sessions.encode(ctx, old))
+        answer = browser.get("/me")
+        assert answer.status_code == 200
+        fresh = [c for c in answer.headers.get_list("set-cookie") if c.startswith(sessions.COOKIE + "=uqs1.")]
+        assert len(fresh) == 1 and "HttpOnly" in fresh[0]
+        renewed = sessions.decode(ctx, fresh[0].split(";")[0].split("=", 1)[1])
+        assert renewed is not None and renewed.nonce == made.nonce
+        assert renewed.expires_at > old.expires_at + 3600
+    finally:
+        browser.close()
+
+
+def test_signing_out_is_not_undone_by_a_renewal(ctx: Services, world: World, app: Any) -> None:
+    from tests.web.conftest import Page
+
+    old = dataclasses.replace(claims(ctx), expires_at=int(time.time()) + 60)
+    browser = Page(app)
+    try:
+        browser.http.cookies.set(sessions.COOKIE, sessions.encode(ctx, old))
+        answer = browser.post("/signout", {"csrf": sessions.csrf_token(ctx, old.nonce)})
+        assert answer.status_code == 303
+        set_cookies = [
+            c for c in answer.headers.get_list("set-cookie") if c.startswith(sessions.COOKIE + "=")
+        ]
+        assert set_cookies == [c for c in set_cookies if "Max-Age=0" in c] and set_cookies
+    finally:
+        browser.close()

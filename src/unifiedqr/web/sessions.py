@@ -4,10 +4,11 @@ Why a signed cookie rather than a session table (docs/decisions.md, "Web pages")
 bearer tokens are already stateless HMAC claims checked against ``token_version``, and a session is
 the same idea with a different audience. Nothing is written per sign-in or per page view, every
 worker process checks a cookie with the keys it already has, and no migration is needed. Logging
-out clears the cookie in this browser; "log out everywhere" and a password change bump
-``token_version``, which voids every session and token at once. The price of statelessness, a copied
-cookie that works until it expires, is bounded by the idle lifetime (``UNIFIEDQR_SESSION_TTL``,
-8 h, renewed while in use) and the absolute one (``UNIFIEDQR_SESSION_MAX_AGE``, 7 days).
+out clears the cookie in this browser; "log out everywhere" (and anything else that bumps
+``token_version``: a removed staff account, a password change) voids every session and token at
+once. The price of statelessness, a copied cookie that works until it expires, is bounded by the
+idle lifetime (``UNIFIEDQR_SESSION_TTL``, 8 h, renewed while in use) and the absolute one
+(``UNIFIEDQR_SESSION_MAX_AGE``, 7 days).
 
 Separate from API tokens: the cookie is ``uqs1.<claims>.<MAC>`` with its own MAC domain, resolved
 only by :meth:`Services.session_principal` (never by the ``Authorization`` header), and an API token
@@ -203,6 +204,7 @@ def clear_header(request: Request, ctx: Services, name: str = COOKIE) -> str:
 
 def end(request: Request, response: Response) -> None:
     """Sign this browser out (the cookie goes; other browsers keep theirs: see ``log out everywhere``)."""
+    request.state.session_cookie = None  # a renewal found earlier in this request must not follow
     response.headers.append("set-cookie", clear_header(request, _ctx(request)))
 
 
