@@ -202,3 +202,21 @@ def test_the_check_in_page_reads_a_code_from_the_camera(
     box = camera_browser.find_element("css selector", ".box")
     assert "bad" not in (box.get_attribute("class") or "").split(), box.text
     screenshot(camera_browser, "checkin-camera")
+
+
+def test_a_scan_after_a_click_elsewhere_still_lands(scanner: WebDriver, demo_server: DemoServer) -> None:
+    """Someone clicked the direction buttons: the next scan still goes to the scan field, and the
+    buttons still work from the keyboard (Space)."""
+    before = len(scanned(scanner))
+    scanner.find_element("css selector", "#modes button[data-mode='out']").click()
+    assert scanner.execute_script("return document.activeElement.id") == "scan"
+    scanner.execute_script("document.querySelector('#modes button[data-mode=\"auto\"]').focus()")
+    scanner.execute_cdp_cmd(
+        "Input.dispatchKeyEvent", {"type": "keyDown", "key": " ", "code": "Space", "text": " "}
+    )
+    scanner.execute_cdp_cmd("Input.dispatchKeyEvent", {"type": "keyUp", "key": " ", "code": "Space"})
+    wait_for_js(scanner, "window.scanner.mode == 'auto'")
+    scanner.execute_script("document.body.focus(); document.activeElement.blur()")
+    type_like_scanner(scanner, "0912000601")
+    wait_for_js(scanner, f"{SUMMARY}.length == {before + 1} && {SUMMARY}[{before}].status == 'recorded'")
+    assert scanned(scanner)[before]["who"] == "091****601"

@@ -50,6 +50,12 @@ TYPES = {
     "other": ("Khác", "Other"),
 }
 assert set(TYPES) == set(VENUE_TYPES)
+#: How a visit without a check-out was closed (``services.visits``), for the history table.
+CLOSED_BY = {
+    "default_stay": ("ước tính", "usual stay"),
+    "end_of_day": ("hết ngày", "end of day"),
+    "next_check_in_elsewhere": ("vào nơi khác", "checked in elsewhere"),
+}
 
 
 def checked(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
@@ -134,6 +140,7 @@ async def venue_day(
         "owner/venue.html",
         chart=inline_svg(chart_of(data["counts"])),
         types=TYPES,
+        closed_by=CLOSED_BY,
         registered=request.query_params.get("registered") == "1",
         **data,
     )

@@ -290,7 +290,10 @@
   document.addEventListener("keydown", (event) => {
     const target = event.target;
     const typing = target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement;
-    if (!typing && event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) refocus();
+    // A printable key typed elsewhere (a scanner fires after a click on the page) goes to the scan
+    // field; Space and Enter keep working on buttons for keyboard users.
+    const printable = event.key.length === 1 && event.key !== " ";
+    if (!typing && printable && !event.ctrlKey && !event.metaKey && !event.altKey) refocus();
   });
   window.uqrWatchNetwork((online) => {
     $("offline-banner").hidden = online;
