@@ -116,9 +116,9 @@ def test_twenty_scans_from_a_keyboard_wedge_scanner(
     assert check_ins(demo_server) - before == 20
     assert scanner.execute_script("return document.getElementById('count-in').textContent") == "20"
     assert scanner.execute_script("return document.activeElement.id") == "scan"
-    assert statistics.median(paces) < 12, (
-        f"{statistics.median(paces):.1f} ms a character: slower than a scanner"
-    )
+    # Scanners type 5-20 ms a character; each CDP key event costs ~3 ms, more on a busy machine.
+    pace = statistics.median(paces)
+    assert pace < 20, f"{pace:.1f} ms a character: slower than a scanner"
     assert statistics.median(blinks) < 0.3 and max(blinks) < 1.0, blinks
     screenshot(scanner, "scanner-wedge")
     assert outside_requests(scanner) == [] and console_errors(scanner) == []
