@@ -147,6 +147,7 @@ def scan_rows(n: int) -> list[tuple[Any, ...]]:
             "091****678",
             blob,
             f"k{i}",
+            "d:bench",
             text,
             text,
             text,
@@ -181,7 +182,7 @@ def raw_copy_postgresql(url: str, n: int) -> float:
 
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     stamp = dt.datetime.now(dt.UTC)
-    rows = [(*r[:15], stamp, stamp, stamp) for r in scan_rows(n)]
+    rows = [(*r[:16], stamp, stamp, stamp) for r in scan_rows(n)]
     with psycopg.connect(dsn) as conn:
         columns, _ = _copy_of_scan_events(conn.execute, "postgresql")
         conn.commit()
@@ -212,7 +213,7 @@ def _copy_of_scan_events(execute: Any, dialect: str) -> tuple[str, str]:
     execute(f"CREATE TABLE raw_scans (id {pk}, {cols}, UNIQUE (venue_id, idempotency_key))")
     execute("CREATE INDEX raw_scans_v ON raw_scans (venue_id, occurred_at)")
     execute("CREATE INDEX raw_scans_p ON raw_scans (person_key, occurred_at)")
-    execute("CREATE INDEX raw_scans_r ON raw_scans (received_at)")
+    execute("CREATE INDEX raw_scans_r ON raw_scans (occurred_at)")
     return ", ".join(_COLUMNS), ", ".join("?" * len(_COLUMNS))
 
 

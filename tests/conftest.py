@@ -28,6 +28,7 @@ from unifiedqr.api.app import create_app
 from unifiedqr.client import Client
 from unifiedqr.services import accounts
 from unifiedqr.services.context import Services
+from unifiedqr.store.db import allow_audit_deletes
 from unifiedqr.store.models import Base, TrustKeyRow
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -87,11 +88,13 @@ def wipe(ctx: Services) -> None:
     """Empty every table this schema has (the trust keys stay: the issuing key is loaded once)."""
     existing = set(inspect(ctx.db.read_engine).get_table_names())
     with ctx.db.write() as session:
+        allow_audit_deletes(session)
         for table in reversed(Base.metadata.sorted_tables):
             if table.name in existing and table.name != TrustKeyRow.__tablename__:
                 session.execute(delete(table))
     ctx.forget_credentials()
     ctx.venues.forget()
+    ctx.limits.clear()
 
 
 @pytest.fixture

@@ -16,9 +16,11 @@ import httpx
 
 from unifiedqr.errors import (
     Conflict,
+    Gone,
     InvalidInput,
     NotFound,
     PermissionDenied,
+    TooManyRequests,
     Unauthenticated,
     UnifiedQRError,
 )
@@ -61,6 +63,11 @@ def _raise_for(response: httpx.Response) -> None:
         raise NotFound(field or "resource", reason or "not found")
     if status == 409:
         raise Conflict(field or "request", reason or "conflict")
+    if status == 410:
+        raise Gone(field or "resource", reason or "gone")
+    if status == 429:
+        retry = response.headers.get("Retry-After", "1")
+        raise TooManyRequests(field, reason or "too many requests", int(retry) if retry.isdigit() else 1)
     if status == 422 and field:
         raise InvalidInput(field, reason)
     raise ApiError(status, problem)
@@ -158,11 +165,14 @@ class Client:
         body = {"cccd_qr": cccd_qr, **{k: v for k, v in fields.items() if v is not None}}
         return dict(self._json("POST", "/people/from-cccd", json=body))
 
-    def person(self, qid: str) -> dict[str, Any]:
-        return dict(self._json("GET", f"/people/{qid}"))
+    def person(self, qid: str, purpose: str | None = None) -> dict[str, Any]:
+        """A person's record; officials and administrators say why (``purpose``)."""
+        params = {"purpose": purpose} if purpose else None
+        return dict(self._json("GET", f"/people/{qid}", params=params))
 
-    def code(self, qid: str, *, masked: bool = False) -> str:
-        result = self._json("GET", f"/people/{qid}/code", params={"masked": str(masked).lower()})
+    def code(self, qid: str, *, masked: bool = False, purpose: str | None = None) -> str:
+        params = {"masked": str(masked).lower(), **({"purpose": purpose} if purpose else {})}
+        result = self._json("GET", f"/people/{qid}/code", params=params)
         return str(result["payload"])
 
     def code_image(self, qid: str, fmt: str = "png", *, masked: bool = False, full: bool = False) -> bytes:
@@ -184,9 +194,22 @@ class Client:
     def declare_movement(self, qid: str, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self._json("POST", f"/people/{qid}/movement-declarations", json=body))
 
-    def declarations(self, qid: str, kind: str | None = None) -> list[dict[str, Any]]:
-        params = {"kind": kind} if kind else None
-        return list(self._json("GET", f"/people/{qid}/declarations", params=params)["declarations"])
+    def declarations(
+        self, qid: str, kind: str | None = None, purpose: str | None = None
+    ) -> list[dict[str, Any]]:
+        params = {k: v for k, v in (("kind", kind), ("purpose", purpose)) if v}
+        return list(self._json("GET", f"/people/{qid}/declarations", params=params or None)["declarations"])
+
+    # -- look-ups, health records, the access log -------------------------------------------------
+    def lookup(self, text: str, purpose: str) -> dict[str, Any]:
+        """POST /lookups: the view of the person behind a scanned code or a typed QID."""
+        return dict(self._json("POST", "/lookups", json={"text": text, "purpose": purpose}))
+
+    def add_health_record(self, qid: str, record: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._json("POST", f"/people/{qid}/health-records", json=record))
+
+    def access_log(self) -> list[dict[str, Any]]:
+        return list(self._json("GET", "/me/access-log")["entries"])
 
     # -- venues and check-ins ---------------------------------------------------------------------
     def register_venue(self, **fields: Any) -> dict[str, Any]:

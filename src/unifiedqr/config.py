@@ -19,13 +19,26 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_TOKEN_TTL``            bearer token lifetime in seconds (default 3600)
 ``UNIFIEDQR_SQLITE_SYNCHRONOUS``   ``NORMAL`` (default: WAL survives a killed process) or ``FULL``
 ``UNIFIEDQR_SQLITE_WAL_LIMIT_MB``  WAL size that triggers a truncating checkpoint (default 64)
+``UNIFIEDQR_REPLICA_URL``          a PostgreSQL streaming replica for tracing and history reads
+``UNIFIEDQR_REPLICA_MAX_LAG_SECONDS``  how far behind the replica may be and still be read (default 5)
 ``UNIFIEDQR_MAX_BODY_BYTES``       request body cap (default 65536)
-``UNIFIEDQR_PASSWORD_*``           argon2id cost: ``TIME_COST`` 3, ``MEMORY_KIB`` 65536, ``PARALLELISM`` 4
+``UNIFIEDQR_PASSWORD_*``           argon2id cost: ``TIME_COST`` 3, ``MEMORY_KIB`` 65536, ``PARALLELISM`` 4;
+                                   ``CONCURRENCY`` 2 hashes at once, ``QUEUE_SECONDS`` 5 of waiting
+``UNIFIEDQR_TRUSTED_PROXIES``      proxies whose ``X-Forwarded-For`` to believe (IPs or CIDRs, commas)
+``UNIFIEDQR_REDIS_URL``            shared rate limits across workers and hosts (default: in-process)
+``UNIFIEDQR_LIMIT_*``              rate limits as ``count/seconds`` (:class:`LimitSettings`)
 ``UNIFIEDQR_VENUE_BASE_URL``       the host printed in venue codes (default a placeholder to configure)
 ``UNIFIEDQR_BATCH_CAP``            most scans in one offline upload (default 5000)
 ``UNIFIEDQR_VISIT_*``              the visit rules' numbers (docs/venues.md)
 ``UNIFIEDQR_SESSION_TTL``          web page sessions: idle lifetime in seconds (default 28800, 8 h)
 ``UNIFIEDQR_SESSION_MAX_AGE``      web page sessions: lifetime from sign-in (default 604800, 7 days)
+``UNIFIEDQR_TESSERACT``           the OCR engine ``conformance check`` runs (default: on PATH)
+``UNIFIEDQR_RETENTION_DAYS``       scans, check-ins, batches, declarations (default 30; also the
+                                   ``too_old`` refusal; ``UNIFIEDQR_VISIT_MAX_AGE_DAYS`` is an alias)
+``UNIFIEDQR_HEALTH_RECORD_RETENTION_DAYS``, ``UNIFIEDQR_AUDIT_RETENTION_DAYS``   365 and 730
+``UNIFIEDQR_PURGE_*``              ``INTERVAL_SECONDS`` 3600 (``serve``; 0: never), ``BATCH_ROWS`` 100
+``UNIFIEDQR_HEALTH_RULES``         the colour rule file: a shipped name or a path (docs/health-status.md)
+``UNIFIEDQR_DCC_TRUST``            EU DCC signer certificates (a folder of PEM/DER files)
 ``UNIFIEDQR_URL``, ``_TOKEN``,     what the user-side commands talk to (:class:`ClientSettings`)
 ``_TOKEN_FILE``
 =================================  ==============================================================
@@ -38,6 +51,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import os
 import sys
@@ -47,7 +61,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from unifiedqr.errors import ConfigError
+from unifiedqr.errors import ConfigError, InvalidInput
+from unifiedqr.services.health_rule_file import DEFAULT_RULES, RuleSet, load_rules
 from unifiedqr.services.visits import DEFAULT_STAYS, VisitRules
 
 ENV_PREFIX = "UNIFIEDQR_"
@@ -92,12 +107,53 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long data is kept (spec §9) and how the purge runs; docs/privacy.md lists every table."""
+
+    days: int = 30
+    health_record_days: int = 365
+    audit_days: int = 730
+    purge_interval_seconds: int = 3600
+    batch_rows: int = 100  # SQLite: ~2 ms a batch; 250 took 14 ms, 500 took 50 (bench/lookups.py)
+
+
+def _default_rules() -> RuleSet:
+    return load_rules(DEFAULT_RULES)
+
+
+@dataclass(frozen=True)
 class PasswordHashing:
-    """argon2id cost (``UNIFIEDQR_PASSWORD_MEMORY_KIB``...); argon2-cffi's RFC 9106 defaults."""
+    """argon2id cost (``UNIFIEDQR_PASSWORD_MEMORY_KIB``...); argon2-cffi's RFC 9106 defaults.
+
+    ``concurrency`` hashes run at once at most (memory: ``concurrency x memory_kib``); a request
+    waits up to ``queue_seconds`` for a turn, then gets 503 with ``Retry-After`` (issue 10 #3).
+    """
 
     time_cost: int = 3
     memory_kib: int = 64 * 1024
     parallelism: int = 4
+    concurrency: int = 2
+    queue_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``count`` events within any ``seconds`` (a sliding window; ``services.limits``)."""
+
+    count: int
+    seconds: int
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """``UNIFIEDQR_LIMIT_<NAME>=count/seconds``; the defaults are the issue's fixed contract."""
+
+    login: Rate = Rate(10, 900)  # failed log-ins for one login from one address
+    login_address: Rate = Rate(100, 900)  # failed log-ins from one address, any login
+    credential_address: Rate = Rate(30, 300)  # API keys and tokens that do not check out, per address
+    registration: Rate = Rate(10, 3600)  # registrations of one document by one platform
+    checkin_page: Rate = Rate(60, 600)  # submissions of the anonymous check-in page per address
+    lookup: Rate = Rate(600, 60)  # look-ups by one account (issue 11)
 
 
 @dataclass(frozen=True)
@@ -116,6 +172,8 @@ class Settings:
     sqlite_synchronous: str = "NORMAL"
     sqlite_wal_limit_mb: int = 64
     sqlite_checkpoint_seconds: float = 1.0
+    replica_url: str | None = None
+    replica_max_lag_seconds: int = 5
     max_body_bytes: int = 64 * 1024
     api_key_cache_seconds: float = 5.0
     key_reload_seconds: float = 30.0
@@ -123,6 +181,12 @@ class Settings:
     venues: VenueSettings = field(default_factory=VenueSettings)
     visit_rules: VisitRules = field(default_factory=VisitRules)
     passwords: PasswordHashing = field(default_factory=PasswordHashing)
+    trusted_proxies: tuple[str, ...] = ()
+    redis_url: str | None = field(default=None, repr=False)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    health_rules: RuleSet = field(default_factory=_default_rules)
+    dcc_trust: tuple[bytes, ...] = field(default=(), repr=False)  # DER signer certificates (HC1)
 
     @property
     def production(self) -> bool:
@@ -159,6 +223,7 @@ class Settings:
             safe = make_url(url)
             data_dir = _default_data_home(env.raw) / f"{safe.host or 'local'}-{safe.database or 'db'}"
         at_rest_inline = env.get("AT_REST_KEY")
+        retention = _retention(env)
         synchronous = (env.get("SQLITE_SYNCHRONOUS") or "NORMAL").upper()
         if synchronous not in ("NORMAL", "FULL"):
             raise ConfigError("UNIFIEDQR_SQLITE_SYNCHRONOUS", "must be NORMAL or FULL")
@@ -176,18 +241,28 @@ class Settings:
             token_ttl_seconds=env.integer("TOKEN_TTL", 3600, 30),
             sqlite_synchronous=synchronous,
             sqlite_wal_limit_mb=env.integer("SQLITE_WAL_LIMIT_MB", 64, 1),
+            replica_url=env.get("REPLICA_URL"),
+            replica_max_lag_seconds=env.integer("REPLICA_MAX_LAG_SECONDS", 5, 0),
             max_body_bytes=env.integer("MAX_BODY_BYTES", 64 * 1024, 1024),
             web=WebSettings(
                 session_ttl_seconds=env.integer("SESSION_TTL", 8 * 3600, 60),
                 session_max_age_seconds=env.integer("SESSION_MAX_AGE", 7 * 24 * 3600, 60),
             ),
             venues=_venue_settings(env, mode == "production"),
-            visit_rules=_visit_rules(env),
+            visit_rules=replace(_visit_rules(env), max_age_days=retention.days),
+            retention=retention,
+            health_rules=_health_rules(env),
+            dcc_trust=_dcc_trust(Path(p).expanduser()) if (p := env.get("DCC_TRUST")) else (),
             passwords=PasswordHashing(
                 time_cost=env.integer("PASSWORD_TIME_COST", 3, 1),
                 memory_kib=env.integer("PASSWORD_MEMORY_KIB", 64 * 1024, 64),
                 parallelism=env.integer("PASSWORD_PARALLELISM", 4, 1),
+                concurrency=env.integer("PASSWORD_CONCURRENCY", 2, 1),
+                queue_seconds=float(env.integer("PASSWORD_QUEUE_SECONDS", 5, 0)),
             ),
+            trusted_proxies=_trusted_proxies(env.get("TRUSTED_PROXIES")),
+            redis_url=env.get("REDIS_URL"),
+            limits=_limit_settings(env),
         )
 
 
@@ -212,6 +287,37 @@ class _Env:
         if value < minimum:
             raise ConfigError(ENV_PREFIX + name, f"must be at least {minimum}")
         return value
+
+
+def _trusted_proxies(text: str | None) -> tuple[str, ...]:
+    """``UNIFIEDQR_TRUSTED_PROXIES``: IP addresses or networks, comma-separated, normalised."""
+    out = []
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError:
+            raise ConfigError(
+                "UNIFIEDQR_TRUSTED_PROXIES", f"{item.strip()!r} is not an IP address or network"
+            ) from None
+    return tuple(out)
+
+
+def _limit_settings(env: _Env) -> LimitSettings:
+    """``UNIFIEDQR_LIMIT_LOGIN=10/900`` and its siblings: ``count/seconds``, both positive."""
+    values: dict[str, Rate] = {}
+    for name in LimitSettings.__dataclass_fields__:
+        text = env.get("LIMIT_" + name.upper())
+        if text is None:
+            continue
+        count, sep, seconds = text.partition("/")
+        if not (sep and count.strip().isdigit() and seconds.strip().isdigit()):
+            raise ConfigError(ENV_PREFIX + "LIMIT_" + name.upper(), "is count/seconds, e.g. 10/900")
+        if int(count) < 1 or int(seconds) < 1:
+            raise ConfigError(ENV_PREFIX + "LIMIT_" + name.upper(), "count and seconds must be at least 1")
+        values[name] = Rate(int(count), int(seconds))
+    return replace(LimitSettings(), **values)
 
 
 def venue_base_url(text: str, production: bool) -> str:
@@ -253,8 +359,49 @@ def _visit_rules(env: _Env) -> VisitRules:
         close_at_next_check_in=number("CLOSE_AT_NEXT_CHECK_IN", 1) != 0,
         future_tolerance_seconds=number("FUTURE_TOLERANCE_SECONDS", 300),
         skew_tolerance_seconds=number("SKEW_TOLERANCE_SECONDS", 120),
-        max_age_days=number("MAX_AGE_DAYS", 30, 1),
+    )  # max_age_days is the retention (UNIFIEDQR_RETENTION_DAYS): see _retention
+
+
+def _retention(env: _Env) -> RetentionSettings:
+    """``UNIFIEDQR_RETENTION_DAYS`` (alias ``UNIFIEDQR_VISIT_MAX_AGE_DAYS``) and the other windows."""
+    days = env.integer("VISIT_MAX_AGE_DAYS", 30, 1)
+    return RetentionSettings(
+        days=env.integer("RETENTION_DAYS", days, 1),
+        health_record_days=env.integer("HEALTH_RECORD_RETENTION_DAYS", 365, 1),
+        audit_days=env.integer("AUDIT_RETENTION_DAYS", 730, 1),
+        purge_interval_seconds=env.integer("PURGE_INTERVAL_SECONDS", 3600, 0),
+        batch_rows=env.integer("PURGE_BATCH_ROWS", 100, 1),
     )
+
+
+def _dcc_trust(folder: Path, limit: int = 16 * 1024 * 1024) -> tuple[bytes, ...]:
+    """``UNIFIEDQR_DCC_TRUST``: every PEM or DER certificate in a folder, as DER (read once, at start)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    where = "UNIFIEDQR_DCC_TRUST"
+    if not folder.is_dir():
+        raise ConfigError(where, f"{folder} is not a folder of signer certificates")
+    found: list[bytes] = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in (".pem", ".crt", ".cer", ".der") or not path.is_file():
+            continue
+        data = path.read_bytes()[: limit + 1]
+        try:
+            pem = b"-----BEGIN" in data
+            certs = x509.load_pem_x509_certificates(data) if pem else [x509.load_der_x509_certificate(data)]
+        except ValueError:
+            raise ConfigError(where, f"{path} holds no readable X.509 certificate") from None
+        found += [cert.public_bytes(Encoding.DER) for cert in certs]
+    return tuple(found)
+
+
+def _health_rules(env: _Env) -> RuleSet:
+    """``UNIFIEDQR_HEALTH_RULES``: loaded and checked now, so a typo stops the start, not a door."""
+    try:
+        return load_rules(env.get("HEALTH_RULES") or DEFAULT_RULES)
+    except InvalidInput as exc:
+        raise ConfigError("UNIFIEDQR_HEALTH_RULES", str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -371,3 +518,8 @@ def resolve_secrets(settings: Settings) -> Settings:
     elif not issuing.exists():
         raise ConfigError("UNIFIEDQR_ISSUING_KEY", f"{issuing} does not exist")
     return replace(settings, at_rest_key=key, at_rest_key_path=key_path, issuing_key_path=issuing)
+
+
+def tesseract_setting(environ: Mapping[str, str] | None = None) -> str | None:
+    """``UNIFIEDQR_TESSERACT``: the OCR engine of ``conformance check`` (default: ``tesseract`` on PATH)."""
+    return _Env(os.environ if environ is None else environ).get("TESSERACT")

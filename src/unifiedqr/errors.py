@@ -33,6 +33,10 @@ class Code(enum.StrEnum):
     FUTURE_TIMESTAMP = "future_timestamp"
     TOO_OLD = "too_old"
     DUPLICATE_KEY = "duplicate_key"
+    # throttling, overload and consent (issue 10)
+    RATE_LIMITED = "rate_limited"
+    BUSY = "busy"
+    GONE = "gone"
 
 
 class UnifiedQRError(Exception):
@@ -132,3 +136,29 @@ class ScanRejected(InvalidInput):
     def __init__(self, field: str, code: str, explanation: str) -> None:
         super().__init__(field, f"{code}: {explanation}", code=code)
         self.explanation = explanation
+
+
+class TooManyRequests(UnifiedQRError):
+    """A rate limit is reached (HTTP 429): ``retry_after`` is the whole seconds until it lifts."""
+
+    default_code = Code.RATE_LIMITED
+
+    def __init__(self, field: str, reason: str, retry_after: int) -> None:
+        super().__init__(field, reason)
+        self.retry_after = max(1, int(retry_after))
+
+
+class Overloaded(UnifiedQRError):
+    """The server is at a bounded capacity (HTTP 503) and the wait for it ran out; try again shortly."""
+
+    default_code = Code.BUSY
+
+    def __init__(self, field: str, reason: str, retry_after: int = 1) -> None:
+        super().__init__(field, reason)
+        self.retry_after = max(1, int(retry_after))
+
+
+class Gone(UnifiedQRError, LookupError):
+    """The thing existed but can no longer be used (HTTP 410): an expired or voided consent."""
+
+    default_code = Code.GONE

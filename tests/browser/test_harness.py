@@ -85,8 +85,8 @@ def test_checkin_page_records_a_phone_number(browser: WebDriver, demo_server: De
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     result = wait_for_js(browser, RESULT_BOX)
     screenshot(browser, "checkin-by-phone")
-    assert "Checked in" in result, result
-    assert "0912000333" in result or "***" in result, result
+    assert "Recorded" in result, result  # one answer for everyone (issue 10, finding 6)
+    assert "0912000333" not in result and "333" not in result, "no identity echoed to a stranger"
 
 
 def test_keyboard_wedge_typing_arrives_byte_exact(
@@ -109,9 +109,9 @@ def test_keyboard_wedge_typing_arrives_byte_exact(
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     result = wait_for_js(browser, RESULT_BOX)
     screenshot(browser, "checkin-by-scanner")
-    # The page names the person masked (N***** L* K** HAN): it proves the server parsed the code.
-    assert " HAN (" in result and "NGUYEN" not in result, result
-    assert "Checked in" in result or "Checked out" in result, result
+    # The anonymous page answers the same for everyone (issue 10, finding 6): recorded, nothing else;
+    # it refuses what it cannot read, so "Recorded" proves the server parsed the code.
+    assert "Recorded" in result and "NGUYEN" not in result and "HAN" not in result, result
     assert "ok" in browser.find_element(By.CSS_SELECTOR, ".box").get_attribute("class").split()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import os
@@ -16,7 +15,6 @@ from click.testing import CliRunner
 from PIL import Image
 
 from unifiedqr.cli import main
-from unifiedqr.codes.trust import SigningKey
 from unifiedqr.conformance.assessment import Assessment
 
 from .conftest import needs_ocr
@@ -149,110 +147,6 @@ def test_the_installed_command_runs_as_a_process(tmp_path: Path, trust_file: Pat
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert json.loads(done.stdout)["findings"][0]["code"] == "EVIDENCE_FOLDER_MISSING"
-
-
-@needs_ocr
-def test_publish_verify_and_withdraw(
-    built_case: Callable[[str], Built], trust_file: Path, tmp_path: Path
-) -> None:
-    key = SigningKey.generate("Trung tâm đánh giá", dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 365)
-    key_file = tmp_path / "key.json"
-    key_file.write_text(json.dumps(key.to_json()), encoding="utf-8")
-    list_trust = tmp_path / "list-trust.json"
-    list_trust.write_text(
-        json.dumps({"version": 1, "keys": [key.public().to_json()], "revoked_codes": []}), encoding="utf-8"
-    )
-    passing = tmp_path / "pass"
-    assert (
-        run(
-            "conformance",
-            "check",
-            str(built_case("ok-light-small-full-code").folder),
-            "--trust",
-            str(trust_file),
-            "--at",
-            AT,
-            "--report",
-            str(passing),
-        )[0]
-        == 0
-    )
-    failing = tmp_path / "fail"
-    assert (
-        run(
-            "conformance",
-            "check",
-            str(built_case("unsigned-code").folder),
-            "--trust",
-            str(trust_file),
-            "--at",
-            AT,
-            "--report",
-            str(failing),
-        )[0]
-        == 1
-    )
-    listed = tmp_path / "list.json"
-    code, _, err = run(
-        "conformance",
-        "publish",
-        "--key",
-        str(key_file),
-        "--out",
-        str(listed),
-        "--at",
-        AT,
-        str(failing / "report.json"),
-    )
-    assert code == 1 and "did not pass" in err  # a failing report is never listed
-    assert (
-        run(
-            "conformance",
-            "publish",
-            "--key",
-            str(key_file),
-            "--out",
-            str(listed),
-            "--at",
-            AT,
-            str(passing / "report.json"),
-        )[0]
-        == 0
-    )
-    code, out, _ = run(
-        "conformance", "verify-list", str(listed), "--trust", str(list_trust), "--at", AT, "--json"
-    )
-    assert code == 0
-    verified = json.loads(out)
-    assert verified["status"] == "valid" and [a["name"] for a in verified["list"]["apps"]] == ["Sổ sức khoẻ"]
-    # a mirror's copy altered in transit
-    tampered = json.loads(listed.read_text(encoding="utf-8"))
-    tampered["apps"][0]["version"] = "9.9.9"
-    forged = tmp_path / "forged.json"
-    forged.write_text(json.dumps(tampered), encoding="utf-8")
-    code, out, _ = run("conformance", "verify-list", str(forged), "--trust", str(list_trust), "--at", AT)
-    assert code == 1 and out.startswith("bad_signature")
-    # withdrawal: the next list, without the app
-    later = tmp_path / "list2.json"
-    assert (
-        run(
-            "conformance",
-            "publish",
-            "--key",
-            str(key_file),
-            "--out",
-            str(later),
-            "--previous",
-            str(listed),
-            "--withdraw",
-            "Công ty Thử nghiệm/Sổ sức khoẻ",
-            "--at",
-            AT,
-        )[0]
-        == 0
-    )
-    code, out, _ = run("conformance", "verify-list", str(later), "--trust", str(list_trust), "--at", AT)
-    assert code == 0 and "sequence 2, 0 apps" in out
 
 
 @pytest.mark.parametrize("args", [["conformance", "check"], ["conformance", "check", "x"]])

@@ -27,7 +27,7 @@ def _symbol_side_px(image: Image.Image) -> float:
     return float(np.hypot(pos.top_right.x - pos.top_left.x, pos.top_right.y - pos.top_left.y))
 
 
-@pytest.mark.parametrize("status", [None, "green", "yellow", "red", "none"])
+@pytest.mark.parametrize("status", [None, "green", "yellow", "red", "neutral"])
 def test_card_png_round_trip(sample_code: PersonalCode, status: str | None) -> None:
     png = render_card_png(sample_code, status=status)
     found = decode_image(png)
@@ -101,7 +101,7 @@ def _similar(actual: Image.Image, golden_path: Path) -> tuple[bool, str]:
 
 
 @pytest.mark.parametrize(
-    ("status", "full"), [(None, False), ("green", False), ("yellow", True), ("none", False)]
+    ("status", "full"), [(None, False), ("green", False), ("yellow", True), ("neutral", False)]
 )
 def test_card_layout_matches_golden(sample_code: PersonalCode, status: str | None, full: bool) -> None:
     """A layout change must be deliberate: regenerate with UNIFIEDQR_UPDATE_GOLDEN=1 and review."""

@@ -28,7 +28,7 @@ def test_contract_card_then_scan_json(runner: CliRunner, tmp_path: Path) -> None
     assert json.loads(scanned.stdout) == [{"file": str(card), "text": SAMPLE, "kind": "personal"}]
 
 
-@pytest.mark.parametrize("status", ["green", "yellow", "red", "none"])
+@pytest.mark.parametrize("status", ["green", "yellow", "red", "neutral"])
 def test_card_status_and_full(runner: CliRunner, tmp_path: Path, status: str) -> None:
     out = tmp_path / "card.pdf"
     result = runner.invoke(

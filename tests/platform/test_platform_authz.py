@@ -29,6 +29,7 @@ ROLES = [
     "health_official",
     "citizen",
     "other_citizen",
+    "assessor",
 ]
 
 HEALTH = {"address": {"province": "Hà Nội", "district": "Hoàn Kiếm"}, "symptoms": {"fever": True}}
@@ -81,7 +82,7 @@ MATRIX: list[Row] = [
             lambda w: ("/people/from-cccd", {"cccd_qr": w["card"]()}),
             expect(403, platform=201, other_platform=201),
         ),
-        ("GET", "/people/{qid}", None, PEOPLE_READ),
+        ("GET", "/people/{qid}?purpose=treatment", None, PEOPLE_READ),
         ("GET", "/people/{qid}/code", None, PEOPLE_READ),
         (
             "PATCH",
@@ -91,7 +92,7 @@ MATRIX: list[Row] = [
         ),
         ("POST", "/people/{qid}/health-declarations", HEALTH, DECLARE),
         ("POST", "/people/{qid}/movement-declarations", MOVE, DECLARE),
-        ("GET", "/people/{qid}/declarations", None, DECL_READ),
+        ("GET", "/people/{qid}/declarations?purpose=investigation", None, DECL_READ),
         ("POST", "/platforms", {"name": "New"}, expect(403, administrator=201)),
         ("GET", "/platforms/{platform_id}/api-keys", None, KEYS),
         (
@@ -122,8 +123,17 @@ MATRIX: list[Row] = [
         ),
     ]
 ]
-#: exercised in their own tests (they change the caller's credentials or need none)
-ELSEWHERE = {("POST", "/auth/token"), ("POST", "/auth/logout")}
+#: exercised in their own tests (they change the caller's credentials or need none; the consent
+#: endpoints have their own matrix in test_consents.py)
+ELSEWHERE = {
+    ("POST", "/auth/token"),
+    ("POST", "/auth/logout"),
+    ("GET", "/me/consents"),
+    ("POST", "/me/consents/{consent_id}/approve"),
+    ("POST", "/me/consents/{consent_id}/refuse"),
+}
+#: the look-up issue's endpoints have their matrix in tests/access/test_access_authz.py
+ELSEWHERE |= {("POST", "/people/{qid}/health-records"), ("GET", "/me/access-log")}
 
 
 PREFIXES = ("/health", "/ready", "/trust-list", "/me", "/people", "/platforms", "/accounts", "/auth")
@@ -150,6 +160,7 @@ def test_role_by_endpoint_matrix(ctx, make_platform, make_user, client_for):
         "health_official": make_user("health_official"),
         "citizen": make_user("citizen", qid=subject["qid"]),
         "other_citizen": make_user("citizen", qid=other["qid"]),
+        "assessor": make_user("assessor"),  # the conformance centre: no one's data, no accounts
     }
     counter = iter(range(10**6))
 

@@ -7,7 +7,7 @@ import itertools
 import re
 
 import pytest
-from platform_helpers import new_document, person_body
+from platform_helpers import new_document, person_body, sent_code
 from sqlalchemy import select
 
 from unifiedqr.codes.payload import parse
@@ -37,16 +37,22 @@ def test_register_returns_201_and_a_code_that_verifies_with_the_published_trust_
     assert verify(body["payload"], anon.trust_list()) is Status.VALID
 
 
-def test_second_platform_gets_the_same_qid_and_identical_code_text(make_platform, ctx):
+def test_second_platform_gets_the_same_qid_and_identical_code_text_after_consent(make_platform, ctx):
+    """Issue 10 #1 changed this: the second platform asks the holder (202) before it gets the code."""
     a, b = make_platform("A"), make_platform("B")
     doc = new_document()
     first = a.raw("POST", "/people", json=person_body(document_number=doc, phone="0944713700"))
     second = b.raw("POST", "/people", json=person_body(document_number=doc, full_name="NGUYEN  le kha han"))
     again = a.raw("POST", "/people", json=person_body(document_number=doc))
-    assert first.status_code == 201
-    assert second.status_code == 200 and again.status_code == 200
-    assert second.json() == {"qid": first.json()["qid"], "payload": first.json()["payload"], "created": False}
+    assert first.status_code == 201 and again.status_code == 200
+    assert second.status_code == 202 and second.json()["consent"] == "required"
     assert again.json()["payload"] == first.json()["payload"]
+    done = b.raw(
+        "POST", f"/consents/{second.json()['consent_id']}", json={"otp": sent_code(ctx, "0944713700")}
+    )
+    assert done.status_code == 200
+    assert done.json() == {"qid": first.json()["qid"], "payload": first.json()["payload"], "created": False}
+    assert b.raw("POST", "/people", json=person_body(document_number=doc)).status_code == 200
     with ctx.db.read() as session:
         links = session.scalars(select(PersonPlatform)).all()
     assert len(links) == 2, "every platform that obtained the code is recorded, once"
@@ -56,10 +62,11 @@ def test_second_platform_gets_the_same_qid_and_identical_code_text(make_platform
     "change", [{"birth_date": "1987-01-19"}, {"full_name": "Nguyễn Lê Kha"}, {"full_name": "Tran Van B"}]
 )
 def test_mismatch_is_409_and_reveals_nothing(make_platform, change):
-    a, b = make_platform("A"), make_platform("B")
+    """In the platform's own scope (outside it the answer is 202 whatever is sent: test_consents.py)."""
+    a = make_platform("A")
     doc = new_document()
     first = a.register(**person_body(document_number=doc))
-    response = b.raw("POST", "/people", json=person_body(document_number=doc, **change))
+    response = a.raw("POST", "/people", json=person_body(document_number=doc, **change))
     assert response.status_code == 409
     assert response.headers["content-type"].startswith("application/problem+json")
     text = response.text
@@ -76,9 +83,10 @@ def test_qids_are_unique_random_and_not_sequential(make_platform):
 
 
 def test_cmnd_then_cccd_keeps_the_qid_and_reissues_with_the_card_number(make_platform, anon):
-    a, b = make_platform("A"), make_platform("B")
+    """The same platform (another one first asks the holder: test_consents.py)."""
+    a = make_platform("A")
     old = a.register(document_number="123456789", full_name="Trần Văn Bình", birth_date="1990-02-03")
-    new = b.raw(
+    new = a.raw(
         "POST",
         "/people",
         json={
@@ -104,7 +112,7 @@ def test_cmnd_then_cccd_keeps_the_qid_and_reissues_with_the_card_number(make_pla
 
 
 def test_registration_from_the_chip_card_qr_links_both_numbers(make_platform):
-    a, b = make_platform("A"), make_platform("B")
+    a = make_platform("A")
     card = "012345678902|123456780|Lê Thị Mai|09031950|Nữ|1 Hàng Bạc, Hà Nội|01012021"
     first = a.raw("POST", "/people/from-cccd", json={"cccd_qr": card, "phone": "0912345678"})
     assert first.status_code == 201
@@ -114,7 +122,7 @@ def test_registration_from_the_chip_card_qr_links_both_numbers(make_platform):
         "LE THI MAI",
         "female",
     )
-    by_cmnd = b.raw(
+    by_cmnd = a.raw(
         "POST",
         "/people",
         json={"document_number": "123456780", "full_name": "Le Thi Mai", "birth_date": "1950-03-09"},
@@ -160,11 +168,15 @@ def test_proxy_registration_builds_a_household(make_platform, make_user):
     assert members == {head["qid"], child["qid"], elder["qid"]}
 
 
-def test_proxy_qid_must_be_a_person_the_platform_knows(make_platform):
+def test_proxy_qid_outside_the_scope_needs_the_declarers_consent(make_platform):
+    """Issue 10 #1: a declarer outside the platform's scope is 202 (was 404), and so is a QID that
+    names no one, so the answer does not tell whether the QID exists; nobody is created."""
     a, b = make_platform("A"), make_platform("B")
     head = a.register(**person_body())
-    response = b.raw("POST", "/people", json=person_body(proxy_qid=head["qid"]))
-    assert response.status_code == 404 and response.json()["field"] == "proxy_qid"
+    known = b.raw("POST", "/people", json=person_body(proxy_qid=head["qid"]))
+    nobody = b.raw("POST", "/people", json=person_body(proxy_qid="123456789012345678"))
+    for response in (known, nobody):
+        assert response.status_code == 202 and set(response.json()) == {"consent", "consent_id"}
     response = b.raw("POST", "/people", json=person_body(proxy_qid="12345"))
     assert response.status_code == 422 and response.json()["field"] == "proxy_qid"
 
@@ -308,7 +320,7 @@ def test_official_reads_are_audited(make_platform, make_user, ctx):
     platform = make_platform()
     issued = platform.register(**person_body())
     official = make_user("health_official")
-    assert official.person(issued["qid"])["qid"] == issued["qid"]
+    assert official.person(issued["qid"], "treatment")["qid"] == issued["qid"]
     assert official.code(issued["qid"]) == issued["payload"]
     with ctx.db.read() as session:
         events = list(session.scalars(select(AuditEvent).where(AuditEvent.person_id.is_not(None))))

@@ -42,6 +42,18 @@ def test_every_endpoint_rejects_bad_requests_with_problem_details(app, make_plat
         (anon, "POST", "/auth/token", {"json": {"login": "", "password": "x"}}, 422, "login"),
         (anon, "POST", "/auth/logout", {}, 401, "Authorization"),
         (anon, "GET", "/nowhere", {}, 404, "path"),
+        (platform, "GET", "/me/consents", {}, 403, "self:consents:decide"),
+        (citizen, "POST", "/me/consents/cns_nope/approve", {}, 404, "consent_id"),
+        (citizen, "POST", "/me/consents/cns_nope/refuse", {}, 404, "consent_id"),
+        (platform, "GET", "/me/access-log", {}, 403, "self:access_log:read"),
+        (
+            platform,
+            "POST",
+            f"/people/{citizen_qid}/health-records",
+            {"json": {}},
+            403,
+            "any:health_records:write",
+        ),
     ]
     seen = set()
     for client, method, path, kwargs, status, field in cases:
@@ -55,6 +67,7 @@ def test_every_endpoint_rejects_bad_requests_with_problem_details(app, make_plat
             path.replace(citizen_qid, "{qid}")
             .replace(pid, "{platform_id}")
             .replace("key_nope", "{api_key_id}")
+            .replace("cns_nope", "{consent_id}")
         )
     missing = {path for _, path in matrix.api_routes(app, PREFIXES)} - seen
     assert not missing, f"endpoints without a rejection case: {missing}"

@@ -17,6 +17,7 @@ from tests.support import OPERATOR
 from unifiedqr.codes.signing import Status, verify_payload
 from unifiedqr.codes.trust import TrustList
 from unifiedqr.services import keys, people, registry
+from unifiedqr.store.db import include_name
 from unifiedqr.store.models import Base, Person
 
 PERSONAL_TABLES = [
@@ -34,7 +35,8 @@ PERSONAL_TABLES = [
 
 def test_migrations_create_exactly_the_models(ctx):
     with ctx.db.read_engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

@@ -22,6 +22,7 @@ ROLES = [
     "venue_owner",
     "venue_staff",
     "health_official",
+    "assessor",
     "citizen",
 ]
 

@@ -24,6 +24,7 @@ ROLES = [
     "other_staff",
     "health_official",
     "citizen",
+    "assessor",
 ]
 
 
@@ -151,6 +152,7 @@ def test_role_by_venue_endpoint_matrix(ctx, make_venue, make_platform, make_user
         "other_staff": b.staff,
         "health_official": make_user("health_official"),
         "citizen": make_user("citizen", qid=someone["qid"]),
+        "assessor": make_user("assessor"),
     }
 
     def new_staff() -> str:

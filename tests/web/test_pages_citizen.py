@@ -37,13 +37,27 @@ def test_my_code_shows_the_safe_code_masked(page: Callable[..., Page], world: Wo
 def test_the_card_encodes_the_served_safe_code(
     page: Callable[..., Page], world: World, ctx: Services
 ) -> None:
-    """The inline SVG symbol holds exactly the safe code ``GET /people/{qid}/code?masked=true`` serves."""
+    """The inline SVG symbol holds exactly the signed safe code ``GET /people/{qid}/code?masked=true``
+    serves: the masked variant of the holder's code, signed, verifying against the trust list."""
+    from unifiedqr.codes.signing import Status, verify_payload
     from unifiedqr.imaging import render_svg
+    from unifiedqr.services.keys import trust_list
 
-    safe = masked_variant(parse(world.citizen_code)).to_text()
+    served = (
+        page()
+        .get(
+            f"/api/v1/people/{world.citizen_qid}/code",
+            params={"format": "text", "masked": "true"},
+            headers={"Authorization": f"Bearer {world.platform_key}"},
+        )
+        .text.strip()
+    )
+    safe = parse(served)
+    assert safe.unsigned() == masked_variant(parse(world.citizen_code))
+    assert verify_payload(served, trust_list(ctx.db), ctx.now()).status is Status.VALID
     principal = ctx.credential(accounts.login(ctx, "khahan", PASSWORD).access_token)
-    assert citizen.served_safe_code(ctx, principal, world.citizen_qid) == safe
-    svg = render_svg(safe)
+    assert citizen.served_safe_code(ctx, principal, world.citizen_qid) == served
+    svg = render_svg(served)
     assert svg[svg.index("<svg") :].strip() in signed_in(page).get("/me").text
 
 
@@ -73,7 +87,8 @@ def test_both_symbols_read_back(page: Callable[..., Page], world: World) -> None
     browser = signed_in(page)
     text = browser.get("/me").text
     inline = text[text.index("<svg") : text.index("</svg>") + 6]
-    assert decoded(inline) == [masked_variant(parse(world.citizen_code)).to_text()]
+    safe = decoded(inline)
+    assert len(safe) == 1 and parse(safe[0]).unsigned() == masked_variant(parse(world.citizen_code))
     full = browser.get("/me/full").json()["qr"]
     assert decoded(base64.b64decode(full.split(",", 1)[1]).decode("utf-8")) == [world.citizen_code]
 

@@ -28,12 +28,17 @@ ROUTER_MODULES: list[str] = [
     "unifiedqr.api.routers.declarations",
     "unifiedqr.api.routers.venues",
     "unifiedqr.api.routers.checkins",
+    "unifiedqr.api.routers.consents",
+    "unifiedqr.api.routers.conformance",
+    "unifiedqr.api.routers.health_records",
+    "unifiedqr.api.routers.lookups",
 ]
 #: Server-rendered pages, mounted at the root (the venue code's URL is ``/v/<id>/<signature>``).
 #: A module may define ``install(app)``, run after the API's error handlers (``web.framework``'s
 #: security headers and HTML error pages); how to add one: ``web/framework.py``.
 PAGE_MODULES: list[str] = [
     "unifiedqr.web.pages",
+    "unifiedqr.web.conformance_page",
     "unifiedqr.web.framework",
     "unifiedqr.web.signin",
     "unifiedqr.web.citizen",

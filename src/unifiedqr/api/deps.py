@@ -7,13 +7,19 @@ and reaches the service layer through exactly one of:
   process-wide write lock, so a worker-thread hop only adds latency and GIL contention (measured:
   registrations/s up, p99 down); *in the thread pool on PostgreSQL*, which waits on the network, so
   requests overlap in threads and races are settled by constraints;
-- :func:`offload` for work that is CPU-heavy whatever the database (argon2 password hashing, image
-  rendering, PDF): always in the thread pool, so it never stalls the event loop.
+- :func:`offload` for work that is CPU-heavy whatever the database (image rendering, PDF): always
+  in the thread pool, so it never stalls the event loop;
+- :func:`offload_hashing` for service calls that hash a password (argon2id, 64 MiB each): the
+  thread pool too, but only after taking one of the process's few hashing turns, waited for on the
+  event loop with a deadline (503 with ``Retry-After`` beyond it), so a crowd of log-ins can
+  neither exhaust memory nor park every worker thread (issue 10 #3).
 
 **The caller**: :func:`principal` resolves the ``Authorization`` header through the service
 container's one credential cache; a cached credential costs microseconds and stays on the loop, a
-miss goes through :func:`call` like any database read. Authentication runs before the body is
-validated, so an anonymous caller always gets 401, never a 422 that reveals the body's rules.
+miss goes through :func:`call` like any database read, throttled per client address
+(:func:`address`: the socket's, or ``X-Forwarded-For`` through trusted proxies) so that guessing
+API keys or tokens ends in 429. Authentication runs before the body is validated, so an
+anonymous caller always gets 401, never a 422 that reveals the body's rules.
 
 **Bodies**: :class:`JSONRoute` parses JSON with a nesting limit (pydantic-core's parser, depth 200),
 so a hostile body of 30,000 nested arrays is a 422, not a ``RecursionError``.
@@ -30,13 +36,16 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
+import anyio
+from anyio.lowlevel import RunVar
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
-from unifiedqr.errors import Unauthenticated
+from unifiedqr.api import addresses
+from unifiedqr.errors import Overloaded, Unauthenticated
 from unifiedqr.services.auth import Principal
 from unifiedqr.services.context import Services
 
@@ -64,6 +73,36 @@ async def offload(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return await run_in_threadpool(fn, *args, **kwargs)
 
 
+_HASH_TURNS: RunVar[anyio.CapacityLimiter] = RunVar("unifiedqr_hash_turns")
+
+
+async def offload_hashing(ctx: Services, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a service call that hashes a password, once one of ``concurrency`` turns is free."""
+    try:
+        turns = _HASH_TURNS.get()
+    except LookupError:
+        turns = anyio.CapacityLimiter(ctx.passwords.concurrency)
+        _HASH_TURNS.set(turns)
+    with anyio.move_on_after(ctx.passwords.queue_seconds) as waited:
+        await turns.acquire()
+    if waited.cancelled_caught:
+        raise Overloaded("password", "too many log-ins at once; try again in a moment", 1)
+    try:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    finally:
+        turns.release()
+
+
+def address(request: Request) -> str:
+    """The client's rate-limit key: its address (see :mod:`unifiedqr.api.addresses`), IPv6 by /64."""
+    ctx: Services = request.app.state.services
+    peer = request.client.host if request.client else ""
+    found = addresses.client_address(
+        peer, request.headers.getlist("x-forwarded-for"), ctx.settings.trusted_proxies
+    )
+    return addresses.bucket(found)
+
+
 async def principal(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> Principal:
@@ -76,7 +115,7 @@ async def principal(
     cached = ctx.cached_credential(credentials.credentials)
     if cached is not None:
         return cached
-    return await call(ctx, ctx.credential, credentials.credentials)
+    return await call(ctx, ctx.credential, credentials.credentials, address(request))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -22,11 +22,14 @@ from unifiedqr.errors import (
     Code,
     ConfigError,
     Conflict,
+    Gone,
     InvalidInput,
     NotFound,
+    Overloaded,
     PayloadTooLarge,
     PermissionDenied,
     SigningError,
+    TooManyRequests,
     Unauthenticated,
     UnifiedQRError,
 )
@@ -43,6 +46,9 @@ _STATUS: list[tuple[type[BaseException], int, str]] = [
     (Unauthenticated, 401, "unauthenticated"),
     (PermissionDenied, 403, "forbidden"),
     (Conflict, 409, "conflict"),
+    (Gone, 410, "gone"),
+    (TooManyRequests, 429, "too-many-requests"),
+    (Overloaded, 503, "busy"),
     (ConfigError, 503, "unavailable"),
     (SigningError, 503, "unavailable"),
 ]
@@ -79,7 +85,9 @@ def for_exception(exc: UnifiedQRError, instance: str | None = None) -> ProblemRe
     matches = ((status, name) for cls, status, name in _STATUS if isinstance(exc, cls))
     status, slug = next(matches, (400, "bad-request"))
     headers = {"WWW-Authenticate": 'Bearer realm="unifiedqr"'} if status == 401 else None
-    if status == 503:
+    if isinstance(exc, TooManyRequests | Overloaded):
+        headers = {"Retry-After": str(exc.retry_after)}
+    elif status == 503:
         log.error("service unavailable: %s", exc)
         field, reason = "", "the service cannot do this right now (configuration); try again later"
     errors = [{"field": field, "reason": reason, "code": code}] if field else None

@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "selfcheck": "unifiedqr.cli.selfcheck:selfcheck_cmd",
     "dcc": "unifiedqr.cli.dcc:dcc_group",
     "conformance": "unifiedqr.cli.conformance:conformance_group",
+    "health": "unifiedqr.cli.health:health_group",
+    "purge": "unifiedqr.cli.retention:purge_cmd",
 }
 
 

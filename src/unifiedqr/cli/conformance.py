@@ -1,7 +1,11 @@
-"""``unifiedqr conformance``: assess an app's evidence, and sign or verify the public list.
+"""``unifiedqr conformance``: assess an app's evidence, decide on it, and serve or verify the public list.
 
 ``check`` is the assessor's command (fixed contract, issue 14): it always prints a findings document,
 whatever the evidence holds, and exits 0 only when no finding is an error (1 otherwise; 2 for usage).
+``verify-list`` is what a mirror runs on its copy of the list. The decisions (``submit``, ``approve``,
+``reject``, ``withdraw``, ``assessments``, ``list``) are host commands on the platform database
+(:mod:`unifiedqr.cli.conformance_host`): the platform signs the list, with its issuing key, and is
+the one publisher (phase 1's file-based ``publish`` is gone; see docs/conformance.md).
 """
 
 from __future__ import annotations
@@ -13,11 +17,9 @@ from typing import Any
 
 import click
 
-from unifiedqr.cli.common import emit_json, json_option, read_json_file, write_text_atomic
-from unifiedqr.codes.trust import SigningKey, TrustList, format_time, parse_time
+from unifiedqr.cli.common import emit_json, json_option, read_json_file
+from unifiedqr.codes.trust import TrustList, format_time, parse_time
 from unifiedqr.errors import InvalidInput, KeyFileError
-
-MAX_REPORT_BYTES = 64 * 1024 * 1024
 
 
 def _time(value: str | None) -> dt.datetime:
@@ -36,7 +38,7 @@ at_option = click.option(
 
 @click.group("conformance")
 def conformance_group() -> None:
-    """Assess third-party apps against the spec; sign and verify the public list of approved apps."""
+    """Assess third-party apps against the spec; decide on them; serve and verify the public list."""
 
 
 @conformance_group.command("check")
@@ -137,84 +139,12 @@ def verify_list_cmd(
     ctx.exit(0 if result.valid else 1)
 
 
-@conformance_group.command("publish")
-@click.argument("reports", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--key",
-    "key_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The platform's signing key file.",
-)
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--previous",
-    "previous_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The list published before: its apps are kept and the sequence continues.",
-)
-@click.option(
-    "--trust",
-    "trust_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Trust list to verify --previous with (default: the signing key alone).",
-)
-@click.option(
-    "--withdraw",
-    "withdrawals",
-    multiple=True,
-    metavar="VENDOR/NAME[/VERSION]",
-    help="Take an app (one version, or all) off the list.",
-)
-@at_option
-def publish_cmd(
-    reports: tuple[Path, ...],
-    key_path: Path,
-    out_path: Path,
-    previous_path: Path | None,
-    trust_path: Path | None,
-    withdrawals: tuple[str, ...],
-    at_text: str | None,
-) -> None:
-    """Sign the public list: approved apps from passing REPORT.json files (conformance check --report)."""
-    from unifiedqr.conformance.assessment import Assessment
-    from unifiedqr.conformance.public_list import (
-        MAX_LIST_BYTES,
-        ListedApp,
-        PublicList,
-        sign_list,
-        verify_list,
-    )
+def _add_host_commands() -> None:
+    """submit, approve, reject, withdraw, assessments, list: the decisions, on the platform database."""
+    from unifiedqr.cli.conformance_host import HOST_COMMANDS
 
-    at = _time(at_text)
-    key = SigningKey.from_bytes(read_json_file(key_path, "--key"))
-    listed = PublicList(key.issuer, at, 1, ())
-    if previous_path is not None:
-        trust = (
-            TrustList.from_bytes(read_json_file(trust_path, "--trust"))
-            if trust_path
-            else TrustList().with_key(key.public())
-        )
-        previous = json.loads(read_json_file(previous_path, "--previous", MAX_LIST_BYTES).decode("utf-8"))
-        checked = verify_list(previous, trust, at)
-        if checked.public_list is None:
-            raise InvalidInput(
-                "--previous", f"does not verify: {checked.status.value} {checked.verification.reason}"
-            )
-        listed = PublicList(key.issuer, at, checked.public_list.sequence + 1, checked.public_list.apps)
-    for path in reports:
-        try:
-            record = Assessment.from_json(
-                json.loads(read_json_file(path, "report", MAX_REPORT_BYTES).decode("utf-8"))
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidInput("report", f"{path} is not an assessment record ({exc})") from None
-        listed = listed.with_app(ListedApp.from_assessment(record, at.date()))
-    for item in withdrawals:
-        parts = item.split("/")
-        if len(parts) not in (2, 3) or not all(parts):
-            raise click.BadParameter("use VENDOR/NAME or VENDOR/NAME/VERSION", param_hint="--withdraw")
-        listed = listed.without(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
-    document = sign_list(listed, key, at)
-    write_text_atomic(out_path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-    click.echo(f"wrote {out_path}: sequence {listed.sequence}, {len(listed.apps)} apps", err=True)
+    for command in HOST_COMMANDS:
+        conformance_group.add_command(command)
+
+
+_add_host_commands()

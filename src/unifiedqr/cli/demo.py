@@ -1,7 +1,8 @@
 """``unifiedqr demo``: a fresh SQLite platform with seeded data, served until interrupted.
 
 The newcomer's first command: it shows the whole flow (two apps, the same person, one QID and one
-code text, households declared by proxy, citizen log-in, declarations) without any set-up. Every
+code text once the holder consents by SMS code, households declared by proxy, citizen log-in,
+declarations) without any set-up. Every
 password and API key is random per run and printed once; nothing outside the demo directory changes.
 """
 
@@ -58,10 +59,26 @@ def _staff_accounts(ctx: Any, host: Any, info: dict[str, Any]) -> None:
     for role, name, login in (
         ("administrator", "Demo administrator", "admin"),
         ("health_official", "Demo health official", "official"),
+        ("assessor", "Demo assessor", "assessor"),
     ):
         password = _password()
         accounts.create_account(ctx, host, accounts.AccountRequest(role, name, password, username=login))
         info["accounts"].append({"role": role, "login": login, "password": password})
+
+
+def _link_with_consent(ctx: Any, platform: Any, asked: Any, phone: str) -> Any:
+    """The second app meets a person the first registered: it gets a consent request (202), the
+    holder gets a code by SMS (here: the outbox), and the app completes with it (docs/api.md)."""
+    import re
+
+    from unifiedqr.cli.platform import operator
+    from unifiedqr.services import consents, sms
+
+    assert isinstance(asked, consents.ConsentRequired)
+    text = [m.text for m in sms.outbox(ctx, operator()) if m.to == phone][-1]
+    found = re.search(r"\b([0-9]{6})\b", text)
+    assert found is not None
+    return consents.complete(ctx, platform, asked.consent_id, found.group(1))
 
 
 def _people(ctx: Any, platforms: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
@@ -70,18 +87,21 @@ def _people(ctx: Any, platforms: dict[str, Any], info: dict[str, Any]) -> dict[s
 
     reg = registry.Registration
     pc, bz = platforms["pc"], platforms["bz"]
-    an = registry.register(
-        ctx,
+
+    def register(platform: Any, registration: Any) -> registry.Issued:
+        issued = registry.register(ctx, platform, registration)
+        assert isinstance(issued, registry.Issued)
+        return issued
+
+    an = register(
         pc,
         reg("001093029317", "Nguyễn Lê Kha Hân", "1987-01-18", "male", "0944713700", "HS4010120878821"),
     )
-    same = registry.register(ctx, bz, reg("001093029317", "Nguyen Le Kha Han", "1987-01-18"))
+    asked = registry.register(ctx, bz, reg("001093029317", "Nguyen Le Kha Han", "1987-01-18"))
+    same = _link_with_consent(ctx, bz, asked, "0944713700")
     assert same.qid == an.qid and same.payload == an.payload
-    child = registry.register(
-        ctx, pc, reg("001215000123", "Nguyễn Hân Bảo", "2015-06-01", "female", proxy_qid=an.qid)
-    )
-    elder = registry.register(
-        ctx,
+    child = register(pc, reg("001215000123", "Nguyễn Hân Bảo", "2015-06-01", "female", proxy_qid=an.qid))
+    elder = register(
         pc,
         reg(
             "012345678901",
@@ -92,14 +112,14 @@ def _people(ctx: Any, platforms: dict[str, Any], info: dict[str, Any]) -> dict[s
             proxy_qid=an.qid,
         ),
     )
-    binh = registry.register(
-        ctx, bz, reg("079088001234", "Trần Văn Bình", "1988-11-30", "male", "0912345678")
-    )
-    visitor = registry.register(
-        ctx, bz, reg("C1234567", "John Smith", "1979-07-04", "male", nationality="GBR")
-    )
+    binh = register(bz, reg("079088001234", "Trần Văn Bình", "1988-11-30", "male", "0912345678"))
+    visitor = register(bz, reg("C1234567", "John Smith", "1979-07-04", "male", nationality="GBR"))
     info["people"] += [
-        {"qid": an.qid, "name": "NGUYEN LE KHA HAN", "note": "registered by both platforms: one QID"},
+        {
+            "qid": an.qid,
+            "name": "NGUYEN LE KHA HAN",
+            "note": "registered by PC-Covid; Bluezone linked with her SMS code: one QID",
+        },
         {"qid": child.qid, "name": "NGUYEN HAN BAO", "note": "declared by Kha Han (household)"},
         {"qid": elder.qid, "name": "LE THI MAI", "note": "CCCD + old CMND, declared by Kha Han"},
         {"qid": binh.qid, "name": "TRAN VAN BINH", "note": "citizen account 'binh'"},
@@ -272,6 +292,7 @@ def _print(info: dict[str, Any], base: str) -> None:
     for p in info["people"]:
         echo(f"  {p['qid']}  {p['name']:<20} {p['note']}")
     key = info["platforms"][0]["api_key"]
+    echo(f"SMS outbox (consent codes): unifiedqr admin outbox --database-url sqlite:///{info['database']}")
     echo("Try:")
     echo(f"  curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\")
     echo(

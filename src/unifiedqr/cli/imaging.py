@@ -52,8 +52,8 @@ def _write(path: Path, data: bytes | str) -> None:
 @click.option("--full", is_flag=True, help="Card: show document number and birth date unmasked.")
 @click.option(
     "--status",
-    type=click.Choice(["green", "yellow", "red", "none"]),
-    help="Card: colour frame (none = neutral, no rule applies).",
+    type=click.Choice(["green", "yellow", "red", "neutral"]),
+    help="Card: colour frame (neutral: no rule applies, or the code cannot be trusted).",
 )
 @click.option(
     "--ec",

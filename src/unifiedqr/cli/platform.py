@@ -91,25 +91,51 @@ def run_server(
         f"database {_safe_url(settings.database_url)}; keys from {settings.issuing_key_path}",
         err=True,
     )
+    if workers > 1 and not settings.redis_url:
+        click.echo(
+            f"warning: rate limits are per worker: each of the {workers} workers counts its own (up to"
+            f" {workers}x the configured limits); set UNIFIEDQR_REDIS_URL to share them",
+            err=True,
+        )
     common: dict[str, Any] = {
         "host": host,
         "port": port,
         "loop": "uvloop",
         "http": "httptools",
         "access_log": access_log,
-        "log_level": "warning",
+        # uvicorn writes access lines at INFO: at "warning" --access-log printed nothing (issue 10 #7)
+        "log_level": "info" if access_log else "warning",
+        # The client address is read in one place (api.addresses, UNIFIEDQR_TRUSTED_PROXIES); uvicorn
+        # would otherwise rewrite it from X-Forwarded-For whenever the peer is 127.0.0.1.
+        "proxy_headers": False,
         "timeout_graceful_shutdown": 5,
     }
     if tls is not None:
         common.update(ssl_certfile=str(tls[0]), ssl_keyfile=str(tls[1]))
-    if workers <= 1:
-        from unifiedqr.api.app import create_app, freeze_startup_objects
+    schedule = _purge_schedule(ctx, workers)
+    try:
+        if workers <= 1:
+            from unifiedqr.api.app import create_app, freeze_startup_objects
 
-        app = create_app(ctx)
-        freeze_startup_objects()
-        uvicorn.run(app, **common)
-        return
-    _serve_workers(ctx, workers, common)
+            app = create_app(ctx)
+            freeze_startup_objects()
+            uvicorn.run(app, **common)
+            return
+        _serve_workers(ctx, workers, common)
+    finally:
+        schedule.stop()
+
+
+def _purge_schedule(ctx: Any, workers: int) -> Any:
+    """The retention purge every ``UNIFIEDQR_PURGE_INTERVAL_SECONDS``, in this (the parent) process."""
+    import socket
+
+    from unifiedqr.services.auth import host_operator
+    from unifiedqr.services.context import Services
+    from unifiedqr.services.retention import Schedule
+
+    own = ctx if workers <= 1 else Services(ctx.settings)  # the parent's container closes for workers
+    return Schedule(own, host_operator(f"purge-schedule@{socket.gethostname()}")).start()
 
 
 def _serve_workers(ctx: Any, workers: int, common: dict[str, Any]) -> None:
@@ -169,7 +195,9 @@ def create_platform_cmd(name: str, database_url: str | None) -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["administrator", "health_official", "venue_owner", "venue_staff", "citizen"]),
+    type=click.Choice(
+        ["administrator", "health_official", "venue_owner", "venue_staff", "citizen", "assessor"]
+    ),
 )
 @click.option("--name", required=True)
 @click.option("--username", default=None)
@@ -246,6 +274,72 @@ def revoke_key_cmd(key_id: str, database_url: str | None) -> None:
 
     revoke_key(open_services(database_url), operator(), key_id)
     click.echo(f"revoked key {key_id}; rotate and reissue now", err=True)
+
+
+@admin_group.command("outbox")
+@DB_OPTION
+@json_option
+def outbox_cmd(database_url: str | None, as_json: bool) -> None:
+    """The SMS outbox: messages the platform queued (consent codes), oldest first.
+
+    In development and tests nothing is sent: this is where a holder's one-time code is read.
+    With --json, an array of {"to", "text", "created_at"}.
+    """
+    from unifiedqr.services import sms
+
+    entries = sms.outbox(open_services(database_url), operator())
+    if as_json:
+        emit_json(jsonable(entries))
+        return
+    for entry in entries:
+        click.echo(f"{entry.created_at.isoformat()}  {entry.to}  {entry.text}")
+
+
+@admin_group.command("rotate-at-rest-key")
+@click.option("--resume", is_flag=True, help="Finish an interrupted rotation: re-encrypt, add no key.")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--settle",
+    default=None,
+    type=click.FloatRange(0, 3600),
+    help="Seconds for running servers to switch keys before the final pass (default: reload time + 5).",
+)
+@DB_OPTION
+@json_option
+def rotate_at_rest_key_cmd(
+    resume: bool, batch: int, settle: float | None, database_url: str | None, as_json: bool
+) -> None:
+    """Add a new at-rest key to the key file and re-encrypt every personal column with it, in
+    batches, while the service runs; old keys stay in the file (backups). Safe to kill: run again
+    with --resume."""
+    from unifiedqr.at_rest_keys import add_key
+    from unifiedqr.errors import ConfigError
+    from unifiedqr.services.at_rest import reencrypt, rows_to_visit
+
+    ctx = open_services(database_url)
+    path = ctx.settings.at_rest_key_path
+    if path is None:
+        raise ConfigError(
+            "UNIFIEDQR_AT_REST_KEY", "rotation needs the key in a file (UNIFIEDQR_AT_REST_KEY_FILE)"
+        )
+    if not resume:
+        ring = add_key(path)
+        click.echo(f"at-rest key version {ring.current} added to {path}; re-encrypting", err=True)
+    ctx.vault.reload()
+    who = operator()
+    rewritten: dict[str, int] = {}
+    for rounds in (1, 2):  # the second pass catches values written by servers not yet switched
+        with click.progressbar(length=rows_to_visit(ctx), label=f"pass {rounds}", file=sys.stderr) as bar:
+            result = reencrypt(ctx, who, batch, bar.update)
+        rewritten = {t: rewritten.get(t, 0) + n for t, n in result.rewritten.items()}
+        if rounds == 1:
+            time.sleep(ctx.settings.key_reload_seconds + 5 if settle is None else settle)
+    if as_json:
+        emit_json({"version": result.version, "rewritten": rewritten})
+    else:
+        click.echo(
+            f"{sum(rewritten.values())} values re-encrypted; all under at-rest key version {result.version}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------------

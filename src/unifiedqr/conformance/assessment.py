@@ -1,6 +1,6 @@
 """The assessment record: one app version judged on one set of evidence, as a typed, persistable value.
 
-Phase 2 stores it (with the assessor's decision) in the platform database; everything in it is plain
+The platform stores it (with the assessor's decision, ``services/assessments.py``); everything in it is plain
 data with a JSON form, and ``Assessment.from_json(a.to_json()) == a``. It holds what the reports show:
 what was read and measured on each screen, the live calls and the findings. It never holds the
 evidence images (the reports embed them) nor any credential.

@@ -112,7 +112,9 @@ class OcrEngine(Protocol):
 
 
 def tesseract_binary() -> str | None:
-    return os.environ.get("UNIFIEDQR_TESSERACT") or shutil.which("tesseract")
+    from unifiedqr.config import tesseract_setting
+
+    return tesseract_setting() or shutil.which("tesseract")
 
 
 @lru_cache(maxsize=4)
@@ -128,6 +130,7 @@ def _languages(binary: str) -> tuple[str, ...]:
 
 
 def _env() -> dict[str, str]:
+    """The child process's environment: only what Tesseract needs from ours."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TESSDATA_PREFIX")}
     env["OMP_THREAD_LIMIT"] = "1"  # deterministic and cheaper on small machines
     return env

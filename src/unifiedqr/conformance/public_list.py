@@ -232,10 +232,15 @@ def build_list(
     at: dt.datetime,
     sequence: int,
     date: dt.date | None = None,
+    dates: Sequence[dt.date] | None = None,
 ) -> PublicList:
-    """A list of the given passing assessments (the decision store of phase 2 will feed this)."""
-    when = date or at.date()
+    """A list of the given passing assessments, approved on ``dates`` (one each; default: ``date``,
+    else ``at``'s date). The platform publishes its approved assessments through this
+    (``services/conformance_list.py``)."""
+    if dates is not None and len(dates) != len(assessments):
+        raise InvalidInput("dates", "give one approval date per assessment")
+    when = dates or [date or at.date()] * len(assessments)
     listed = PublicList(issuer, at, sequence, ())
-    for assessment in assessments:
-        listed = listed.with_app(ListedApp.from_assessment(assessment, when))
+    for assessment, approved in zip(assessments, when, strict=True):
+        listed = listed.with_app(ListedApp.from_assessment(assessment, approved))
     return listed

@@ -26,12 +26,13 @@ POSTER_CODE_MM: Final = 150.0
 DEFAULT_DPI: Final = 300
 A4_MM: Final = (210.0, 297.0)
 
-#: Frame colour and label per status; ``none`` is the faded neutral of a province without rules.
+#: Frame colour and label per status (the health colours' names); ``neutral`` is the faded colour of a
+#: province without rules and of a code that cannot be trusted.
 STATUSES: Final[dict[str, tuple[tuple[int, int, int], str]]] = {
     "green": ((30, 158, 74), "Thẻ xanh"),
     "yellow": ((242, 183, 5), "Thẻ vàng"),
     "red": ((215, 38, 61), "Thẻ đỏ"),
-    "none": ((184, 190, 198), "Chưa xác định"),
+    "neutral": ((184, 190, 198), "Chưa xác định"),
 }
 PLAIN: Final = (31, 78, 121)
 INK: Final = (20, 24, 28)
@@ -111,7 +112,7 @@ def card_image(
     draw = ImageDraw.Draw(card)
     draw.rectangle((frame, frame, width - frame - 1, height - frame - 1), fill=(255, 255, 255))
     draw.rectangle((frame, frame, width - frame - 1, frame + header_h - 1), fill=colour)
-    on_colour = INK if status in ("yellow", "none") else (255, 255, 255)
+    on_colour = INK if status in ("yellow", "neutral") else (255, 255, 255)
     title = "MÃ QR CÁ NHÂN" + (f" · {label}" if label else "")
     face = _fit(draw, title, inner_w - 2 * pad, mm(5, dpi), True)
     box = draw.textbbox((0, 0), title, font=face)

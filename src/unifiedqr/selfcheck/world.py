@@ -85,6 +85,7 @@ def _seed(world: World) -> None:
         ctx, OPERATOR, venue.venue_id, name="Gate", username=staff_login, password=staff_password
     )
     assert venue.owner_password is not None
+    assert isinstance(issued, registry.Issued), "a fresh database: a new person, no consent needed"
     world.qid, world.venue_id = issued.qid, venue.venue_id
     world.credentials = {
         "anonymous": None,
@@ -94,5 +95,6 @@ def _seed(world: World) -> None:
         "venue_owner": accounts.login(ctx, "0987000111", venue.owner_password).access_token,
         "venue_staff": accounts.login(ctx, staff_login, staff_password).access_token,
         "health_official": _login(ctx, "health_official"),
+        "assessor": _login(ctx, "assessor"),
         "citizen": _login(ctx, "citizen", qid=issued.qid),
     }

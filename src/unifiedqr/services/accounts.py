@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from unifiedqr.codes.build import normalise_phone
-from unifiedqr.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from unifiedqr.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from unifiedqr.services.audit import AuditAction, record
 from unifiedqr.services.auth import (
     MIN_PASSWORD,
@@ -30,6 +30,7 @@ from unifiedqr.services.auth import (
     new_public_id,
 )
 from unifiedqr.services.context import Services
+from unifiedqr.services.limits import Decision
 from unifiedqr.store.models import Account, ApiKey, Person
 
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,63}")
@@ -246,18 +247,57 @@ def create_account(ctx: Services, principal: Principal, request: AccountRequest)
     return created
 
 
-def login(ctx: Services, login_name: str, password: str) -> TokenGrant:
-    """Username or phone + password -> a short-lived bearer token. One vague error for every failure."""
+def login(ctx: Services, login_name: str, password: str, address: str = "local") -> TokenGrant:
+    """Username or phone + password -> a short-lived bearer token. One vague error for every failure.
+
+    Throttled (issue 10 #2): after ``UNIFIEDQR_LIMIT_LOGIN`` failures for one login from one
+    ``address`` (10 in 15 minutes), or ``UNIFIEDQR_LIMIT_LOGIN_ADDRESS`` from the address for any
+    login (100), the answer is 429 with ``Retry-After``, right password or wrong, until the window
+    passes. Each attempt is counted *before* the hash (so a crowd of concurrent guesses cannot all
+    slip in) and un-counted when it succeeds.
+    """
     if not isinstance(login_name, str) or not isinstance(password, str) or len(password) > MAX_PASSWORD:
         raise Unauthenticated("wrong login or password")
     name = login_name.strip()
+    phone = None
+    if name and name[0] in "+0123456789":
+        with contextlib.suppress(InvalidInput):
+            phone = normalise_phone(name)
+    attempts = _count_attempt(ctx, phone or name.lower(), address)
+    try:
+        grant = _check_password(ctx, name, phone, password)
+    except Unauthenticated:
+        raise  # stays counted
+    except BaseException:
+        for decision in attempts:  # busy (503) or broken: not a guess
+            ctx.limits.release(decision)
+        raise
+    for decision in attempts:
+        ctx.limits.release(decision)
+    return grant
+
+
+def _count_attempt(ctx: Services, login_key: str, address: str) -> list[Decision]:
+    """Count one failed attempt in advance on both limits; TooManyRequests if either is reached."""
+    rates = ctx.settings.limits
+    one = ctx.limits.acquire("login", f"{address}|{login_key}", rates.login)
+    if one.allowed:
+        wide = ctx.limits.acquire("login_address", address, rates.login_address)
+        if wide.allowed:
+            return [one, wide]
+        ctx.limits.release(one)
+        one = wide
+    raise TooManyRequests(
+        "login", f"too many failed log-ins; try again in {one.retry_after} s", one.retry_after
+    )
+
+
+def _check_password(ctx: Services, name: str, phone: str | None, password: str) -> TokenGrant:
     with ctx.db.read() as session:
-        query = select(Account).where(Account.username == name.lower())
-        if name and name[0] in "+0123456789":
-            with contextlib.suppress(InvalidInput):
-                query = select(Account).where(
-                    Account.phone_hash == ctx.vault.lookup_hash("login-phone", normalise_phone(name))
-                )
+        if phone is not None:
+            query = select(Account).where(Account.phone_hash == ctx.vault.lookup_hash("login-phone", phone))
+        else:
+            query = select(Account).where(Account.username == name.lower())
         account = session.scalars(query).first()
     stored = account.password_hash if account is not None and not account.disabled else None
     if not ctx.passwords.verify(stored, password) or account is None:

@@ -14,17 +14,20 @@ To extend (venues issue): add members here, grant them in :data:`ROLE_PERMISSION
 from __future__ import annotations
 
 import base64
+import contextlib
 import enum
 import json
 import secrets
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from unifiedqr.errors import PermissionDenied, Unauthenticated
+from unifiedqr.errors import Overloaded, PermissionDenied, Unauthenticated
 
 if TYPE_CHECKING:
     from unifiedqr.store.crypto import Vault
@@ -37,6 +40,7 @@ class Role(enum.StrEnum):
     VENUE_STAFF = "venue_staff"
     HEALTH_OFFICIAL = "health_official"
     CITIZEN = "citizen"
+    ASSESSOR = "assessor"  # the conformance assessment centre's staff (issue 14)
     OPERATOR = "operator"  # the host's command line; never an account (see host_operator)
 
 
@@ -69,6 +73,20 @@ class Permission(enum.StrEnum):
     VENUE_VISITS_READ = "venue:visits:read"
     SELF_CHECKINS_SUBMIT = "self:checkins:submit"
     PLATFORM_CHECKINS_SUBMIT = "platform:checkins:submit"
+    # holder consent (issue 10): a platform completes its own requests, the holder decides
+    PLATFORM_CONSENTS_USE = "platform:consents:use"
+    SELF_CONSENTS_DECIDE = "self:consents:decide"
+    # the development SMS outbox (the host's ``admin outbox``)
+    OUTBOX_READ = "any:outbox:read"
+    # conformance assessment (issue 14): submit, decide, withdraw, list every app's assessments
+    ASSESSMENTS_MANAGE = "any:assessments:manage"
+    # look-ups, health records, the holder's access log, retention (issue 11)
+    ANY_LOOKUP = "any:lookups:read"  # officials, administrators: anyone, full view
+    PLATFORM_LOOKUP = "platform:lookups:read"  # a platform: people in its scope, full view
+    SCANNED_LOOKUP = "scanned:lookups:read"  # venue staff and owners: a scanned code, masked view
+    HEALTH_RECORDS_WRITE = "any:health_records:write"  # health officials record and import
+    SELF_ACCESS_LOG_READ = "self:access_log:read"  # who read my data, and why
+    DATA_PURGE = "any:data:purge"  # retention and at-rest key rotation (the host operator)
 
 
 P = Permission
@@ -82,6 +100,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ANY_PEOPLE_CORRECT,
             P.VENUES_REGISTER,
             P.ANY_VENUES_MANAGE,
+            P.OUTBOX_READ,
+            P.ASSESSMENTS_MANAGE,
+            P.ANY_LOOKUP,
         }
     ),
     Role.PLATFORM: frozenset(
@@ -93,21 +114,47 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PLATFORM_DECLARATIONS_SUBMIT,
             P.PLATFORM_DECLARATIONS_READ,
             P.PLATFORM_CHECKINS_SUBMIT,
+            P.PLATFORM_CONSENTS_USE,
+            P.PLATFORM_LOOKUP,
         }
     ),
     Role.VENUE_OWNER: frozenset(
-        {P.VENUES_REGISTER, P.VENUE_MANAGE, P.VENUE_READ, P.VENUE_SCANS_SUBMIT, P.VENUE_VISITS_READ}
+        {
+            P.VENUES_REGISTER,
+            P.VENUE_MANAGE,
+            P.VENUE_READ,
+            P.VENUE_SCANS_SUBMIT,
+            P.VENUE_VISITS_READ,
+            P.SCANNED_LOOKUP,
+        }
     ),
-    Role.VENUE_STAFF: frozenset({P.VENUE_READ, P.VENUE_SCANS_SUBMIT}),
-    Role.HEALTH_OFFICIAL: frozenset({P.ANY_PEOPLE_READ, P.ANY_DECLARATIONS_READ}),
+    Role.VENUE_STAFF: frozenset({P.VENUE_READ, P.VENUE_SCANS_SUBMIT, P.SCANNED_LOOKUP}),
+    Role.HEALTH_OFFICIAL: frozenset(
+        {P.ANY_PEOPLE_READ, P.ANY_DECLARATIONS_READ, P.ANY_LOOKUP, P.HEALTH_RECORDS_WRITE}
+    ),
     Role.CITIZEN: frozenset(
-        {P.SELF_PEOPLE_READ, P.SELF_DECLARATIONS_SUBMIT, P.SELF_DECLARATIONS_READ, P.SELF_CHECKINS_SUBMIT}
+        {
+            P.SELF_PEOPLE_READ,
+            P.SELF_DECLARATIONS_SUBMIT,
+            P.SELF_DECLARATIONS_READ,
+            P.SELF_CHECKINS_SUBMIT,
+            P.SELF_CONSENTS_DECIDE,
+            P.SELF_ACCESS_LOG_READ,
+        }
     ),
+    #: The assessment centre decides which apps go on the public list, and nothing else: no one's
+    #: personal data, no accounts, no keys (an administrator may decide too).
+    Role.ASSESSOR: frozenset({P.ASSESSMENTS_MANAGE}),
 }
 
 
-#: The operator on the server's host (the admin CLI) holds what an administrator holds, no more.
-ROLE_PERMISSIONS[Role.OPERATOR] = ROLE_PERMISSIONS[Role.ADMINISTRATOR]
+#: The operator on the server's host (the admin CLI) holds what an administrator holds, plus the two
+#: host-only acts (issue 11): importing the health authority's record files and the retention purge
+#: (with the at-rest key rotation). No API role holds those.
+ROLE_PERMISSIONS[Role.OPERATOR] = ROLE_PERMISSIONS[Role.ADMINISTRATOR] | {
+    P.HEALTH_RECORDS_WRITE,
+    P.DATA_PURGE,
+}
 
 
 @dataclass(frozen=True)
@@ -169,21 +216,51 @@ TOKEN_PREFIX = "uqt_"  # noqa: S105 (a prefix, not a secret)
 
 
 class Passwords:
-    """argon2id hashing with the configured cost; verification takes constant work per attempt."""
+    """argon2id hashing with the configured cost; verification takes constant work per attempt.
 
-    def __init__(self, time_cost: int = 3, memory_kib: int = 64 * 1024, parallelism: int = 4) -> None:
+    At most ``concurrency`` hashes run at once in the process (each takes ``memory_kib``): 40
+    simultaneous log-ins once took a server from 139 MiB to 2.4 GiB (issue 10 #3). A caller waits up
+    to ``queue_seconds`` for a turn, then gets :class:`Overloaded` (503 with ``Retry-After``).
+    The API takes its turn before it takes a worker thread (``api.deps.offload_hashing``), so
+    waiting log-ins hold no thread; this semaphore is the bound for every other caller too.
+    """
+
+    def __init__(
+        self,
+        time_cost: int = 3,
+        memory_kib: int = 64 * 1024,
+        parallelism: int = 4,
+        *,
+        concurrency: int = 2,
+        queue_seconds: float = 5.0,
+    ) -> None:
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
         self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+        self.concurrency = max(1, concurrency)
+        self.queue_seconds = max(0.0, queue_seconds)
+        self.turns = threading.BoundedSemaphore(self.concurrency)
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        """One of the ``concurrency`` hashing slots, waited for up to ``queue_seconds``."""
+        if not self.turns.acquire(timeout=self.queue_seconds):
+            raise Overloaded("password", "too many log-ins at once; try again in a moment", 1)
+        try:
+            yield
+        finally:
+            self.turns.release()
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with self.turn():
+            return self._hasher.hash(password)
 
     def verify(self, stored: str | None, password: str) -> bool:
         """Constant work whether or not the account exists (a dummy hash is checked when it does not)."""
-        try:
-            return self._hasher.verify(stored or self._dummy, password) and stored is not None
-        except (VerificationError, InvalidHashError):
-            return False
+        with self.turn():
+            try:
+                return self._hasher.verify(stored or self._dummy, password) and stored is not None
+            except (VerificationError, InvalidHashError):
+                return False
 
 
 def new_api_key() -> str:

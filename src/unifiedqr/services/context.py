@@ -11,6 +11,8 @@ resolved credentials (API keys and login tokens alike, ``api_key_cache_seconds``
 costs a database read (0.5 ms, a third of a staff scan), and an entrance sends thousands of scans
 with one token. The price: a revoked key, a logout or a password change made in *another* process
 takes effect there up to that many seconds later (docs/platform.md); in this process at once.
+Credentials that do not check out are counted per client address (``ctx.limits``, the one rate
+limiter of the process): past ``UNIFIEDQR_LIMIT_CREDENTIAL_ADDRESS`` that address gets 429.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Mapping
 
 from sqlalchemy import select
 
+from unifiedqr.at_rest_keys import read_keys
 from unifiedqr.config import Settings, resolve_secrets
-from unifiedqr.errors import ConfigError, Unauthenticated
+from unifiedqr.errors import ConfigError, TooManyRequests, Unauthenticated
+from unifiedqr.services import limits
 from unifiedqr.services.auth import (
     API_KEY_PREFIX,
     TOKEN_PREFIX,
@@ -32,6 +37,7 @@ from unifiedqr.services.auth import (
     read_token,
 )
 from unifiedqr.services.keys import IssuingKeys
+from unifiedqr.services.sms import Outbox, SmsGateway
 from unifiedqr.services.venue_runtime import VenueRuntime
 from unifiedqr.store import db as store_db
 from unifiedqr.store.crypto import Vault
@@ -39,6 +45,21 @@ from unifiedqr.store.models import Account, ApiKey
 
 MAX_CREDENTIAL = 512
 _CACHE_LIMIT = 10_000
+
+
+def _vault(settings: Settings) -> Vault:
+    """The vault over the key file's ring (rotations are picked up while running), or the inline key."""
+    assert settings.at_rest_key is not None
+    path = settings.at_rest_key_path
+    if path is None:
+        return Vault(settings.at_rest_key)
+
+    def load() -> tuple[Mapping[int, bytes], int]:
+        ring = read_keys(path)
+        return ring.keys, ring.current
+
+    keys, current = load()
+    return Vault(settings.at_rest_key, keys, current, load, settings.key_reload_seconds)
 
 
 class Services:
@@ -50,15 +71,28 @@ class Services:
         if settings.at_rest_key is None or settings.issuing_key_path is None:
             raise ConfigError("UNIFIEDQR_AT_REST_KEY_FILE", "keys are not configured")
         self.settings = settings
+        if settings.data_dir.exists():  # the generated keys live there: owner only (issue 10 #7)
+            store_db.private_directory(settings.data_dir)
         self.db = store_db.Database(
             settings.database_url,
             sqlite_synchronous=settings.sqlite_synchronous,
             wal_limit_bytes=settings.sqlite_wal_limit_mb * 1024 * 1024,
             checkpoint_seconds=settings.sqlite_checkpoint_seconds,
+            replica_url=settings.replica_url,
+            replica_max_lag_seconds=settings.replica_max_lag_seconds,
         )
-        self.vault = Vault(settings.at_rest_key)
+        self.vault = _vault(settings)
+        hashing = settings.passwords
         self.passwords = Passwords(
-            settings.passwords.time_cost, settings.passwords.memory_kib, settings.passwords.parallelism
+            hashing.time_cost,
+            hashing.memory_kib,
+            hashing.parallelism,
+            concurrency=hashing.concurrency,
+            queue_seconds=hashing.queue_seconds,
+        )
+        self.sms: SmsGateway = Outbox(self.vault)
+        self.limits = limits.build(
+            settings.redis_url, lambda text: self.vault.lookup_hash("rate-limit", text)
         )
         self.keys = IssuingKeys(settings.issuing_key_path, self.db, settings.key_reload_seconds)
         self.venues = VenueRuntime(self)
@@ -68,6 +102,7 @@ class Services:
 
     def close(self) -> None:
         self.db.dispose()
+        self.limits.close()
 
     @staticmethod
     def now() -> dt.datetime:
@@ -89,13 +124,32 @@ class Services:
         cached = self._credentials.get(credential)
         return cached[1] if cached is not None and cached[0] > time.monotonic() else None
 
-    def credential(self, credential: str) -> Principal:
-        """The principal of a bare API key or login token; Unauthenticated when it does not check out."""
-        if len(credential) > MAX_CREDENTIAL:
-            raise Unauthenticated("invalid credentials")
+    def credential(self, credential: str, address: str | None = None) -> Principal:
+        """The principal of a bare API key or login token; Unauthenticated when it does not check out.
+
+        With the client's ``address`` (the API passes it), failures are counted per address and,
+        past the limit, every credential not already cached from that address gets 429.
+        """
         cached = self.cached_credential(credential)
         if cached is not None:
             return cached
+        if address is None:
+            return self._resolve(credential)
+        rate = self.settings.limits.credential_address
+        open_ = self.limits.check("credential_address", address, rate)
+        if not open_.allowed:
+            raise TooManyRequests(
+                "Authorization", "too many invalid credentials from this address", open_.retry_after
+            )
+        try:
+            return self._resolve(credential)
+        except Unauthenticated:
+            self.limits.acquire("credential_address", address, rate)
+            raise
+
+    def _resolve(self, credential: str) -> Principal:
+        if len(credential) > MAX_CREDENTIAL:
+            raise Unauthenticated("invalid credentials")
         if credential.startswith(API_KEY_PREFIX):
             principal = self._api_key_principal(credential)
         elif credential.startswith(TOKEN_PREFIX):

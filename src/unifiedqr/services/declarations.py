@@ -24,7 +24,9 @@ from unifiedqr.errors import InvalidInput
 from unifiedqr.services.audit import AuditAction, record_read
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
+from unifiedqr.services.purposes import check_purpose
 from unifiedqr.services.scope import visible
+from unifiedqr.store.crypto import Vault
 from unifiedqr.store.models import Declaration, Person
 
 LOOKBACK_DAYS = 14
@@ -193,11 +195,26 @@ def submit(
         return DeclarationView(row.public_id, person.qid, kind, row.on_behalf, row.created_at, body)
 
 
-def list_for(ctx: Services, principal: Principal, qid: str, kind: str | None = None) -> list[DeclarationView]:
-    """A person's declarations, newest first (owner, household, their platform, health officials)."""
+def restored(vault: Vault, qid: str, row: Declaration) -> DeclarationView:
+    """The view of a stored declaration (its body decrypted)."""
+    body = _restored(row.kind, vault.decrypt("declarations.body", row.body_enc))
+    return DeclarationView(row.public_id, qid, row.kind, row.on_behalf, row.created_at, body)
+
+
+def list_for(
+    ctx: Services, principal: Principal, qid: str, kind: str | None = None, purpose: str | None = None
+) -> list[DeclarationView]:
+    """A person's declarations, newest first (owner, household, their platform, health officials).
+
+    An official or administrator reads anyone's, for a stated ``purpose`` (422 without), and the
+    read is audited in the transaction that reads them; the holder, their household and their
+    platform need none.
+    """
     if kind is not None and kind not in ("health", "movement"):
         raise InvalidInput("kind", "must be health or movement")
-    with ctx.db.read() as session:
+    official = principal.can(Permission.ANY_DECLARATIONS_READ)
+    purpose = check_purpose(purpose, required=official)
+    with ctx.db.write() if official else ctx.db.read() as session:
         person: Person = visible(
             session,
             principal,
@@ -210,18 +227,6 @@ def list_for(ctx: Services, principal: Principal, qid: str, kind: str | None = N
         if kind:
             query = query.where(Declaration.kind == kind)
         rows = session.scalars(query.order_by(Declaration.created_at.desc()).limit(MAX_LISTED)).all()
-        result = [
-            DeclarationView(
-                r.public_id,
-                person.qid,
-                r.kind,
-                r.on_behalf,
-                r.created_at,
-                _restored(r.kind, ctx.vault.decrypt("declarations.body", r.body_enc)),
-            )
-            for r in rows
-        ]
-    if principal.can(Permission.ANY_DECLARATIONS_READ):
-        with ctx.db.write() as session:
-            record_read(session, principal, AuditAction.DECLARATIONS_READ, person.id)
-    return result
+        if official:
+            record_read(session, principal, AuditAction.DECLARATIONS_READ, person.id, purpose=purpose)
+    return [restored(ctx.vault, person.qid, r) for r in rows]

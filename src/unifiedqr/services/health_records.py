@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any, NamedTuple
 
 from unifiedqr.errors import InvalidInput
+from unifiedqr.services import times
 from unifiedqr.services.health_rule_file import METHODS, RECORD_KINDS, RESULTS
 from unifiedqr.services.health_status import Record, Recovery, Test, Vaccination
 
@@ -53,11 +54,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 _QID = re.compile(r"[0-9]{18}")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_INSTANT = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
-    r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))"
-)
 _WHOLE = re.compile(r"[0-9]{1,9}")
 _BOM = b"\xef\xbb\xbf"
 
@@ -105,51 +101,21 @@ def record_from_json(body: Mapping[str, Any], now: dt.datetime | None, tz: dt.tz
 
 
 def parse_date(field: str, value: object, now: dt.datetime | None, tz: dt.tzinfo = VIETNAM) -> dt.date:
-    """``YYYY-MM-DD``: a real calendar day from 2019-12-01 to today in ``tz`` (no limit if no ``now``)."""
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        raise InvalidInput(field, f"must be a date YYYY-MM-DD, got {_show(value)}")
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(field, f"{value} is not a calendar date") from None
-    if day < EARLIEST_DATE:
-        raise InvalidInput(field, f"must not be before {EARLIEST_DATE.isoformat()}")
-    if now is not None:
-        today = now.astimezone(tz).date()
-        if day > today:
-            raise InvalidInput(field, f"must not be in the future (today is {today.isoformat()})")
-    return day
+    """``YYYY-MM-DD``: a real calendar day from 2019-12-01 to today in ``tz`` (no limit if no ``now``).
+
+    The grammar is :func:`unifiedqr.services.times.parse_date`'s; only the bounds are the records'.
+    """
+    latest = None if now is None else now.astimezone(tz).date()
+    return times.parse_date(value, field, earliest=EARLIEST_DATE, latest=latest)
 
 
 def parse_instant(field: str, value: object, now: dt.datetime | None) -> dt.datetime:
-    """RFC 3339 date-time with ``Z`` or a numeric offset; not before 2019-12-01 (UTC+7), not after ``now``."""
-    match = _INSTANT.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        raise InvalidInput(field, f"must be an RFC 3339 time with an offset, got {_show(value)}")
-    year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
-    fraction, zulu, sign, offset_hours, offset_minutes = match[7], match[8], match[9], match[10], match[11]
-    if fraction is not None and len(fraction) > 6:
-        raise InvalidInput(field, "more precise than a microsecond")
-    if second == 60:
-        raise InvalidInput(field, "leap seconds are not supported")
-    if zulu:
-        offset = dt.timedelta(0)
-    else:
-        if int(offset_hours) > 23 or int(offset_minutes) > 59:
-            raise InvalidInput(field, f"{offset_hours}:{offset_minutes} is not a UTC offset")
-        offset = dt.timedelta(hours=int(offset_hours), minutes=int(offset_minutes))
-        offset = -offset if sign == "-" else offset
-    micro = int((fraction or "0").ljust(6, "0"))
-    try:
-        instant = dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=dt.timezone(offset))
-    except ValueError:
-        raise InvalidInput(field, f"{value} is not a real date and time") from None
+    """RFC 3339 (:func:`unifiedqr.services.times.parse_instant`), from 2019-12-01 (UTC+7) to ``now``.
+
+    The instant keeps the offset it was written with, so a record reads back as it was given.
+    """
     earliest = dt.datetime(EARLIEST_DATE.year, EARLIEST_DATE.month, EARLIEST_DATE.day, tzinfo=VIETNAM)
-    if instant < earliest:
-        raise InvalidInput(field, f"must not be before {earliest.isoformat()}")
-    if now is not None and instant > now:
-        raise InvalidInput(field, f"must not be in the future (now is {now.isoformat()})")
-    return instant
+    return times.parse_instant(value, field, earliest=earliest, latest=now, keep_offset=True, strict=True)
 
 
 def _count(field: str, value: object) -> int:

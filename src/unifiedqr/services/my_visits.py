@@ -16,7 +16,7 @@ from sqlalchemy import select
 from unifiedqr.errors import InvalidInput
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
-from unifiedqr.services.visitors import qid_person_key
+from unifiedqr.services.visitors import visitor_key
 from unifiedqr.store.models import Person
 from unifiedqr.store.venue_models import ScanEvent, Venue
 
@@ -56,7 +56,9 @@ def my_checkins(ctx: Services, principal: Principal, days: int = 14) -> list[MyC
                 ScanEvent.source,
             )
             .join(Venue, Venue.id == ScanEvent.venue_id)
-            .where(ScanEvent.person_key == qid_person_key(ctx.vault, qid), ScanEvent.occurred_at >= since)
+            .where(
+                ScanEvent.person_key == visitor_key(ctx.vault, "qid:" + qid), ScanEvent.occurred_at >= since
+            )
             .order_by(ScanEvent.occurred_at.desc(), ScanEvent.id.desc())
             .limit(MAX_ROWS)
         ).all()

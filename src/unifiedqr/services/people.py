@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 
 from unifiedqr.codes.build import build
+from unifiedqr.codes.display import masked_variant
 from unifiedqr.codes.payload import Gender, parse
 from unifiedqr.errors import InvalidInput, NotFound
 from unifiedqr.services.audit import AuditAction, record, record_read
-from unifiedqr.services.auth import Permission, Principal
+from unifiedqr.services.auth import Permission, Principal, Role
 from unifiedqr.services.context import Services
+from unifiedqr.services.purposes import check_purpose
 from unifiedqr.services.registry import Issued, Registration, _replace_code, _sign, clean_registration
 from unifiedqr.services.scope import QID, scoped_select, visible
 from unifiedqr.store import person_rows
+from unifiedqr.store.access_models import SafeCode
 from unifiedqr.store.models import Household, Person
 
 
@@ -39,55 +42,107 @@ class PersonView:
     updated_at: dt.datetime
 
 
-def get_code(ctx: Services, principal: Principal, qid: str) -> str:
-    """The current signed code text of a person in scope (the hot read path: two columns, no ORM)."""
-    with ctx.db.read() as session:
-        if principal.can(Permission.PLATFORM_PEOPLE_READ) and QID.fullmatch(qid or ""):  # the hot path
-            blob = person_rows.platform_code(session, qid, principal.account)
-            if blob is None:
-                raise NotFound("qid", "no such person")
-            return ctx.vault.decrypt("people.code", blob)
+def get_code(
+    ctx: Services, principal: Principal, qid: str, masked: bool = False, purpose: str | None = None
+) -> str:
+    """The current signed code text of a person in scope; ``masked``: the signed safe code.
+
+    The hot read path: for a platform two columns and no ORM. An official's or administrator's read
+    is audited (with the ``purpose``, if given) in the transaction that reads the code.
+    """
+    check_purpose(purpose, required=False)
+    official = principal.can(Permission.ANY_PEOPLE_READ)
+    if not official and principal.can(Permission.PLATFORM_PEOPLE_READ) and QID.fullmatch(qid or ""):
+        with ctx.db.read() as session:  # the hot path
+            found = person_rows.platform_code(session, qid, principal.account)
+        if found is None:
+            raise NotFound("qid", "no such person")
+        person_id, blob, safe = found
+        return safe_code(ctx, person_id, safe) if masked else ctx.vault.decrypt("people.code", blob)
+    with ctx.db.write() if official else ctx.db.read() as session:
         query = scoped_select(
             session,
             principal,
             qid,
-            (Person.id, Person.code_enc),
+            (
+                Person.id,
+                Person.code_enc,
+                Person.code_revocation_id,
+                SafeCode.code_enc,
+                SafeCode.source_revocation_id,
+            ),
             field="qid",
             any_perm=Permission.ANY_PEOPLE_READ,
             platform_perm=Permission.PLATFORM_PEOPLE_READ,
             self_perm=Permission.SELF_PEOPLE_READ,
-        )
+        ).outerjoin(SafeCode, SafeCode.person_id == Person.id)
         row = session.execute(query).first()
-    if row is None:
-        raise NotFound("qid", "no such person")
-    if principal.can(Permission.ANY_PEOPLE_READ):
-        with ctx.db.write() as session:
-            record_read(session, principal, AuditAction.CODE_READ, row.id)
-    return ctx.vault.decrypt("people.code", row.code_enc)
+        if row is None:
+            raise NotFound("qid", "no such person")
+        if official:
+            record_read(session, principal, AuditAction.CODE_READ, row[0], "safe" if masked else "", purpose)
+    if masked:
+        fresh = row[3] if row[4] == row[2] else None
+        return safe_code(ctx, row[0], fresh)
+    return ctx.vault.decrypt("people.code", row[1])
 
 
-def get_person(ctx: Services, principal: Principal, qid: str) -> PersonView:
-    with ctx.db.read() as session:
+def safe_code(ctx: Services, person_id: int, stored: bytes | None) -> str:
+    """The person's signed safe code: the stored one while fresh, else signed now and stored.
+
+    Fresh means derived from the person's current code; a correction or a re-issue makes it stale
+    (a correction also revokes it, :func:`unifiedqr.services.registry._replace_code`). Signed by the
+    same rule as the full code, so a door can trust it; stored, because an ECDSA signature is
+    random and only a stored code can be revoked.
+    """
+    if stored is not None:
+        return ctx.vault.decrypt("safe_codes.code", stored)
+    ctx.keys.refresh()
+    now = ctx.now()
+    with ctx.db.write() as session:
+        person = session.get(Person, person_id, with_for_update=True)
+        if person is None:
+            raise NotFound("qid", "no such person")
+        current = session.get(SafeCode, person_id)
+        if current is not None and current.source_revocation_id == person.code_revocation_id:
+            return ctx.vault.decrypt("safe_codes.code", current.code_enc)  # a concurrent fetch made it
+        code = masked_variant(parse(ctx.vault.decrypt("people.code", person.code_enc)))
+        text, key_id, revocation_id = _sign(ctx, code, now)
+        row = current or SafeCode(person_id=person_id, created_at=now)
+        row.code_enc = ctx.vault.encrypt("safe_codes.code", text)
+        row.key_id, row.revocation_id = key_id, revocation_id
+        row.source_revocation_id = person.code_revocation_id
+        session.add(row)
+    return text
+
+
+def get_person(ctx: Services, principal: Principal, qid: str, purpose: str | None = None) -> PersonView:
+    """A person's record in scope, audited for readers of anyone, with their ``purpose``.
+
+    A health official must state one (422 without: issue 11); an administrator may, and the read is
+    audited either way.
+    """
+    official = principal.can(Permission.ANY_PEOPLE_READ)
+    purpose = check_purpose(purpose, required=principal.role is Role.HEALTH_OFFICIAL)
+    with ctx.db.write() if official else ctx.db.read() as session:
         person = visible(session, principal, qid)
-        code = parse(ctx.vault.decrypt("people.code", person.code_enc))
         household = session.get(Household, person.household_id) if person.household_id else None
-        view = PersonView(
-            qid=person.qid,
-            full_name=person.full_name,
-            birth_date=person.birth_date.isoformat(),
-            gender=Gender(person.gender).label,
-            document_number=code.document_number,
-            phone=ctx.vault.decrypt_optional("people.phone", person.phone_enc),
-            insurance_number=ctx.vault.decrypt_optional("people.insurance", person.insurance_enc),
-            proxy_qid=code.proxy_qid,
-            household_id=household.public_id if household else None,
-            created_at=person.created_at,
-            updated_at=person.updated_at,
-        )
-    if principal.can(Permission.ANY_PEOPLE_READ):
-        with ctx.db.write() as session:
-            record_read(session, principal, AuditAction.PERSON_READ, person.id)
-    return view
+        if official:
+            record_read(session, principal, AuditAction.PERSON_READ, person.id, purpose=purpose)
+    code = parse(ctx.vault.decrypt("people.code", person.code_enc))
+    return PersonView(
+        qid=person.qid,
+        full_name=person.full_name,
+        birth_date=person.birth_date.isoformat(),
+        gender=Gender(person.gender).label,
+        document_number=code.document_number,
+        phone=ctx.vault.decrypt_optional("people.phone", person.phone_enc),
+        insurance_number=ctx.vault.decrypt_optional("people.insurance", person.insurance_enc),
+        proxy_qid=code.proxy_qid,
+        household_id=household.public_id if household else None,
+        created_at=person.created_at,
+        updated_at=person.updated_at,
+    )
 
 
 @dataclass(frozen=True)

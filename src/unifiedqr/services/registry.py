@@ -12,6 +12,13 @@ registering both (``old_document_number``, or the card's QR through :func:`regis
 links them, and a person known by the CMND who comes with the CCCD keeps the QID while the code is
 re-issued with the current card number (the old code is revoked). Passports are keyed by
 nationality and number.
+
+Scope and consent (issue 10): the same-QID answer goes only to a platform that already has the
+person in its scope (``person_platforms``). Any other platform that reaches an existing person, by
+a document, the chip card, a CMND to CCCD upgrade or a ``proxy_qid``, gets
+:class:`~unifiedqr.services.consents.ConsentRequired` whatever name and birth date it sent, and
+nothing is linked or re-issued until the holder consents (:mod:`unifiedqr.services.consents`).
+Registrations of one document by one platform are rate-limited (``UNIFIEDQR_LIMIT_REGISTRATION``).
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,10 +39,11 @@ from unifiedqr.codes.names import fold_name
 from unifiedqr.codes.payload import Gender, PersonalCode, parse
 from unifiedqr.codes.signing import revocation_id_of, sign_code
 from unifiedqr.errors import Conflict, InvalidInput
+from unifiedqr.services import consents
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
-from unifiedqr.services.scope import visible
 from unifiedqr.store import person_rows
+from unifiedqr.store.access_models import SafeCode
 from unifiedqr.store.models import Household, Person, PersonDocument, PersonPlatform, RevokedCode
 
 _STRICT_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -159,12 +169,20 @@ def _sign(ctx: Services, code: PersonalCode, now: dt.datetime) -> tuple[str, str
 # ---------------------------------------------------------------------------------------------------
 # Registration
 # ---------------------------------------------------------------------------------------------------
-def register(ctx: Services, principal: Principal, reg: Registration) -> Issued:
+def register(ctx: Services, principal: Principal, reg: Registration) -> Issued | consents.ConsentRequired:
     """Register a person or find them; see the module docstring for the rules."""
     principal.require(Permission.PEOPLE_REGISTER)
     ctx.keys.refresh()
     clean = clean_registration(reg, ctx.now().date())
     hashes = [ctx.vault.lookup_hash("document", d.key) for d in clean.docs]
+    for digest in hashes:
+        ctx.limits.enforce(
+            "registration",
+            f"{principal.account}|{digest.hex()}",
+            ctx.settings.limits.registration,
+            field="document_number",
+            reason="too many registrations of this document by this platform; try again later",
+        )
     for attempt in range(MAX_ATTEMPTS):
         try:
             with ctx.db.write() as session:
@@ -175,11 +193,34 @@ def register(ctx: Services, principal: Principal, reg: Registration) -> Issued:
                 if person_ids:
                     known = {digest for digest, _ in found}
                     return _existing(ctx, session, principal, person_ids.pop(), clean, hashes, known)
-                return _create(ctx, session, principal, clean, hashes)
+                proxy = _proxy(ctx, session, principal, clean.proxy_qid)
+                if isinstance(proxy, consents.ConsentRequired):
+                    return proxy
+                return _create(ctx, session, principal, clean, hashes, proxy)
         except IntegrityError:
             if attempt == MAX_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _in_scope(session: Session, person_id: int, account_id: int) -> bool:
+    return session.get(PersonPlatform, (person_id, account_id)) is not None
+
+
+def _proxy(
+    ctx: Services, session: Session, principal: Principal, qid: str | None
+) -> Person | consents.ConsentRequired | None:
+    """The declarer named by ``proxy_qid`` if in the caller's scope; else a consent request for them.
+
+    A QID that names no one gets a request too (one that can never be approved), so the answer
+    does not say whether the QID exists.
+    """
+    if qid is None:
+        return None
+    person = session.scalars(select(Person).where(Person.qid == qid)).first()
+    if person is not None and _in_scope(session, person.id, principal.account):
+        return person
+    return consents.ask(ctx, session, principal, person, {"docs": [], "match": False})
 
 
 def _existing(
@@ -190,30 +231,51 @@ def _existing(
     clean: _Clean,
     hashes: list[bytes],
     known: set[bytes],
-) -> Issued:
-    """A registration of someone already known: the same QID and code if name and birth date match."""
+) -> Issued | consents.ConsentRequired:
+    """Someone already known: in the caller's scope, the same QID and code if name and birth date
+    match (409 otherwise); outside it, a consent request whatever was sent."""
     person = session.get(Person, person_id)
     assert person is not None
-    if person.full_name != clean.full_name or person.birth_date != clean.birth_date:
+    matches = person.full_name == clean.full_name and person.birth_date == clean.birth_date
+    new_docs = [(doc, digest) for doc, digest in zip(clean.docs, hashes, strict=True) if digest not in known]
+    if not _in_scope(session, person.id, principal.account):
+        pending = {"docs": [[d.kind, d.number, d.key] for d, _ in new_docs], "match": matches}
+        return consents.ask(ctx, session, principal, person, pending)
+    if not matches:
         raise Conflict("document_number", "does not match an existing registration")
-    upgrade = False
-    for doc, digest in zip(clean.docs, hashes, strict=True):
-        if digest not in known:
-            session.add(_document_row(ctx, person.id, doc, digest))
-            upgrade = upgrade or doc.kind == "cccd"
+    return Issued(person.qid, _add_documents(ctx, session, person, [d for d, _ in new_docs]), False)
+
+
+def _add_documents(ctx: Services, session: Session, person: Person, docs: list[_Doc]) -> str:
+    """Attach documents not yet known (a CCCD beside a known CMND re-issues the code); the code text."""
+    upgrade = None
+    for doc in docs:
+        digest = ctx.vault.lookup_hash("document", doc.key)
+        if person_rows.find_documents(session, [digest]):
+            continue  # registered meanwhile (to anyone): never moved between people here
+        session.add(_document_row(ctx, person.id, doc, digest))
+        upgrade = upgrade or (doc if doc.kind == "cccd" else None)
     payload = ctx.vault.decrypt("people.code", person.code_enc)
-    if upgrade:
-        payload = _upgrade_to_cccd(ctx, session, person, payload, clean)
-    _link_platform(session, person.id, principal.account)
-    return Issued(person.qid, payload, False)
+    return _upgrade_to_cccd(ctx, session, person, payload, upgrade) if upgrade else payload
 
 
-def _upgrade_to_cccd(ctx: Services, session: Session, person: Person, payload: str, clean: _Clean) -> str:
+def apply_consented(
+    ctx: Services, session: Session, person: Person, account_id: int, pending: dict[str, Any]
+) -> str:
+    """After the holder's consent: the platform joins the person's scope, and what its registration
+    brought is applied when its name and birth date matched. Returns the current code text."""
+    _link_platform(session, person.id, account_id)
+    docs = [_Doc(kind, number, key) for kind, number, key in pending.get("docs", [])]
+    if pending.get("match") and docs:
+        return _add_documents(ctx, session, person, docs)
+    return ctx.vault.decrypt("people.code", person.code_enc)
+
+
+def _upgrade_to_cccd(ctx: Services, session: Session, person: Person, payload: str, primary: _Doc) -> str:
     """A person known by the 9-digit CMND who now comes with the 12-digit CCCD: re-issue the code."""
     current = parse(payload)
     if len(current.document_number) != 9:
         return payload
-    primary = next(d for d in clean.docs if d.kind == "cccd")
     replaced = PersonalCode(
         primary.number, current.full_name, current.birth_date, current.declarer, current.qid, current.ext
     )
@@ -221,18 +283,20 @@ def _upgrade_to_cccd(ctx: Services, session: Session, person: Person, payload: s
 
 
 def _create(
-    ctx: Services, session: Session, principal: Principal, clean: _Clean, hashes: list[bytes]
+    ctx: Services,
+    session: Session,
+    principal: Principal,
+    clean: _Clean,
+    hashes: list[bytes],
+    proxy: Person | None,
 ) -> Issued:
     """A new person: a random QID, the code built and signed, one insert (one statement on PostgreSQL)."""
     now = ctx.now()
-    proxy: Person | None = None
-    if clean.proxy_qid:
-        proxy = visible(session, principal, clean.proxy_qid, field="proxy_qid")
-        if proxy.household_id is None:
-            household = Household(public_id=f"hh_{secrets.token_urlsafe(12)}", created_at=now)
-            session.add(household)
-            session.flush()
-            proxy.household_id = household.id
+    if proxy is not None and proxy.household_id is None:
+        household = Household(public_id=f"hh_{secrets.token_urlsafe(12)}", created_at=now)
+        session.add(household)
+        session.flush()
+        proxy.household_id = household.id
     qid = _new_qid()
     code = build(
         document_number=clean.docs[0].number,
@@ -292,7 +356,9 @@ class CardRegistration:
     proxy_qid: str | None = None
 
 
-def register_from_cccd(ctx: Services, principal: Principal, card: CardRegistration) -> Issued:
+def register_from_cccd(
+    ctx: Services, principal: Principal, card: CardRegistration
+) -> Issued | consents.ConsentRequired:
     try:
         record = parse_cccd(card.cccd_qr)
     except InvalidInput as exc:
@@ -321,6 +387,9 @@ def _replace_code(
     text, key_id, revocation_id = _sign(ctx, code, now)
     if session.get(RevokedCode, person.code_revocation_id) is None:
         session.add(RevokedCode(revocation_id=person.code_revocation_id, person_id=person.id, reason=reason))
+    safe = session.get(SafeCode, person.id)  # the safe code derived from the old one goes with it
+    if safe is not None and session.get(RevokedCode, safe.revocation_id) is None:
+        session.add(RevokedCode(revocation_id=safe.revocation_id, person_id=person.id, reason=reason))
     person.code_enc = ctx.vault.encrypt("people.code", text)
     person.code_key_id = key_id
     person.code_revocation_id = revocation_id

@@ -3,10 +3,11 @@
 Why it looks the way it does (measured in bench/checkins.py): the P-256 verification of each
 signed code is the floor, so everything else is per batch, not per row: one query for the keys
 already stored, one per kind of identity to resolve people, one for the visitors' earlier scans,
-then one bulk insert (``INSERT ... ON CONFLICT DO NOTHING``; ``COPY`` on PostgreSQL) and a single
-commit before the answer. The unique ``(venue_id, idempotency_key)`` settles races between retries,
-so a repeated upload lands once. Malformed items are reported in their own result (the HTTP edge
-validates each item on its own, so one bad item never refuses the batch); the rest land.
+then one bulk insert (``COPY`` on PostgreSQL) and a single commit before the answer. Keys belong to
+the device (``scan_keys``, unique by venue, device and key): a key claimed by a concurrent retry is
+reported ``already_recorded``, so a repeated upload lands once, and two devices never collide.
+Malformed items are reported in their own result (the HTTP edge validates each item on its own, so
+one bad item never refuses the batch); the rest land.
 
 Clock skew: the device sends its clock (``sent_at``); the difference to the server's is recorded
 on the batch, and beyond ``skew_tolerance_seconds`` every item's time is corrected by it (the
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unifiedqr.errors import Code, InvalidInput, NotFound, PayloadTooLarge, ScanRejected
+from unifiedqr.services import dcc_scans
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
 from unifiedqr.services.scan_rules import direction_of, idempotency_key_of, scan_row, within_retention
@@ -29,7 +31,7 @@ from unifiedqr.services.times import parse_instant
 from unifiedqr.services.venue_runtime import VenueInfo, entrance_of, venue_for
 from unifiedqr.services.visitors import Visitor, identify, resolve
 from unifiedqr.services.visits import IN, Tracker, VisitRules
-from unifiedqr.store.scan_rows import ScanRows
+from unifiedqr.store.scan_rows import ScanRows, key_scope
 from unifiedqr.store.venue_models import ScanBatch
 
 
@@ -185,7 +187,14 @@ def _read_scans(
         scan = upload.scans[item.index]
         assert isinstance(scan, BatchScan)
         try:
-            visitor = identify(scan.text, scan.phone, trust, now, f"scans[{item.index}].text")
+            visitor = identify(
+                scan.text,
+                scan.phone,
+                trust,
+                now,
+                f"scans[{item.index}].text",
+                passport=lambda text: dcc_scans.door_visitor(ctx, text)[0],
+            )
         except InvalidInput as exc:
             results[item.index] = _rejected(item.index, item.key, exc)
             continue
@@ -212,11 +221,12 @@ def ingest_batch(ctx: Services, principal: Principal, upload: BatchUpload) -> Ba
         raise InvalidInput("sent_at", exc.reason) from None
     results: list[ItemResult | None] = [None] * len(upload.scans)
     checked = _check_items(ctx, info, upload, now, correction, results)
+    scope = key_scope(upload.device_id, principal.account_id)
     with ctx.db.read() as session:
         sql = ScanRows(session)
-        stored = sql.stored(info.id, [c.key for c in checked])
+        stored = sql.stored(info.id, scope, [c.key for c in checked])
         fresh = _read_scans(ctx, upload, checked, stored, now, results)
-        rows = _rows(ctx, info, sql, fresh, principal.account_id, now, results)
+        rows = _rows(ctx, info, sql, fresh, principal.account_id, now, results, scope)
     rejected = sum(1 for r in results if r is not None and r.status == "rejected")
     with ctx.db.write() as session:
         batch = ScanBatch(
@@ -234,12 +244,26 @@ def ingest_batch(ctx: Services, principal: Principal, upload: BatchUpload) -> Ba
         session.flush()
         for row in rows:
             row["batch_id"] = batch.id
-        ScanRows(session).insert(rows)
+        sql = ScanRows(session)
+        raced = sql.insert(rows)
+        if raced:  # a concurrent retry of the same items committed first: theirs stand
+            again = sql.stored(info.id, scope, [key for _, key in raced])
+            _already(results, again)
+            batch.accepted = len(rows) - len(raced)
     done = [r for r in results if r is not None]
     assert len(done) == len(results)
+    recorded = sum(1 for r in done if r.status == "recorded")
+    already = sum(1 for r in done if r.status == "already_recorded")
     return BatchResult(
-        info.public_id, upload.device_id, now, skew, bool(correction), len(rows), len(stored), rejected, done
+        info.public_id, upload.device_id, now, skew, bool(correction), recorded, already, rejected, done
     )
+
+
+def _already(results: list[ItemResult | None], stored: dict[str, str]) -> None:
+    for index, item in enumerate(results):
+        if item is not None and item.status == "recorded" and item.idempotency_key in stored:
+            key = item.idempotency_key
+            results[index] = ItemResult(index, key, "already_recorded", direction=stored[key])
 
 
 def _rows(
@@ -250,6 +274,7 @@ def _rows(
     account_id: int | None,
     now: dt.datetime,
     results: list[ItemResult | None],
+    scope: str,
 ) -> list[dict[str, Any]]:
     """The rows of the new scans, with their directions merged with the visitors' stored scans."""
     rules = ctx.venues.rules
@@ -276,6 +301,7 @@ def _rows(
                 explicit=c.explicit,
                 direction=direction,
                 idempotency_key=c.key,
+                key_scope=scope,
                 device_at=c.device_at,
                 occurred_at=c.occurred_at,
                 received_at=now,

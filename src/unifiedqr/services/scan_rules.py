@@ -14,7 +14,7 @@ from typing import Any
 from unifiedqr.errors import Code, ScanRejected
 from unifiedqr.services.times import parse_instant
 from unifiedqr.services.venue_runtime import VenueInfo
-from unifiedqr.services.visitors import Visitor, colour, mask_name, mask_phone
+from unifiedqr.services.visitors import Visitor, mask_name, mask_phone
 from unifiedqr.services.visits import IN, OUT, VisitRules
 from unifiedqr.store.crypto import Vault
 from unifiedqr.store.scan_rows import StoredScan
@@ -36,10 +36,10 @@ class ScanResult:
     visitor_phone: str | None
     code_kind: str
     verification: str
-    colour: str
+    colour: str  # green | yellow | red | neutral: services.health.door_colour
 
 
-def result_of(info: VenueInfo, status: str, scan: StoredScan) -> ScanResult:
+def result_of(info: VenueInfo, status: str, scan: StoredScan, colour: str) -> ScanResult:
     """What the door is told about a stored scan (``status``: recorded or already_recorded)."""
     entrance = info.entrance_names.get(scan.entrance_id) if scan.entrance_id is not None else None
     return ScanResult(
@@ -53,7 +53,7 @@ def result_of(info: VenueInfo, status: str, scan: StoredScan) -> ScanResult:
         scan.phone_masked,
         scan.code_kind,
         scan.verification,
-        colour(scan.verification),
+        colour,
     )
 
 
@@ -81,6 +81,15 @@ def idempotency_key_of(value: object, field: str = "idempotency_key") -> str | N
         return None
     if not isinstance(value, str) or not _IDEMPOTENCY_KEY.fullmatch(value):
         raise ScanRejected(field, Code.MALFORMED, "1-64 characters: letters, digits, '.', '_', ':', '-'")
+    return value
+
+
+def device_id_of(value: object, field: str = "device_id") -> str | None:
+    """An optional device id of a single scan (the key space of its idempotency key): 1-64 characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= 64:
+        raise ScanRejected(field, Code.MALFORMED, "must be 1 to 64 characters")
     return value
 
 

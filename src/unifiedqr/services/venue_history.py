@@ -4,8 +4,12 @@ Visits are derived here from the stored events with :mod:`unifiedqr.services.vis
 stored), so a late offline upload or a changed rule shows up correctly. Two queries per day view:
 the venue's events of the local day (index ``venue_id, occurred_at``), then the same visitors'
 check-ins elsewhere that day (index ``person_key, occurred_at``) to close visits without a
-check-out. The owner sees only the masked name and phone written at ingest (spec §6 and §9); the
-read is audited once per view.
+check-out. The owner sees only the masked name and phone written at ingest (spec §6 and §9).
+
+The day view is audited with one row per registered person it shows (purpose ``venue_history``, in
+the holder's access log), in the transaction that read the events: a write transaction, so on
+SQLite the day's two indexed queries run under the writer lock (measured in bench/lookups.py; the
+hourly counts show no one and are not audited, so they stay a plain read).
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from unifiedqr.errors import NotFound
-from unifiedqr.services.audit import AuditAction, record
+from unifiedqr.services.audit import AuditAction, record_many
+from unifiedqr.services.audit import row as audit_row
 from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
 from unifiedqr.services.times import parse_date
@@ -26,6 +32,7 @@ from unifiedqr.services.visits import IN, Scan, Visit, derive_visits, directions
 from unifiedqr.store.venue_models import ScanEvent
 
 EVENTS = ScanEvent.__table__
+VENUE_HISTORY = "venue_history"  # the purpose of an owner's day view, in the holder's access log
 _CHUNK = 900
 
 
@@ -79,52 +86,59 @@ def parse_day(ctx: Services, text: str | None) -> dt.date:
     return parse_date(text, "date")
 
 
-def _day_scans(
-    ctx: Services, info: VenueInfo, day: dt.date
-) -> tuple[dict[bytes, list[Scan]], dict[bytes, list[dt.datetime]]]:
+PersonScans = tuple[dict[bytes, list[Scan]], dict[bytes, list[dt.datetime]]]
+
+
+def _day_scans(ctx: Services, info: VenueInfo, day: dt.date) -> PersonScans:
+    """A read nobody is audited for (counts): the replica when one is fresh enough."""
+    with ctx.db.replica_read() as session:
+        return _read_day(session, ctx, info, day)
+
+
+def _read_day(session: Session, ctx: Services, info: VenueInfo, day: dt.date) -> PersonScans:
     rules = ctx.venues.rules
     start, end = rules.day_bounds(day)
     per_person: dict[bytes, list[Scan]] = defaultdict(list)
     elsewhere: dict[bytes, list[dt.datetime]] = defaultdict(list)
-    with ctx.db.read() as session:
-        conn = session.connection()
-        rows = conn.execute(
-            select(
-                EVENTS.c.person_key,
-                EVENTS.c.occurred_at,
-                EVENTS.c.explicit,
-                EVENTS.c.entrance_id,
-                EVENTS.c.name_masked,
-                EVENTS.c.phone_masked,
-                EVENTS.c.code_kind,
-                EVENTS.c.verification,
+    conn = session.connection()
+    rows = conn.execute(
+        select(
+            EVENTS.c.person_key,
+            EVENTS.c.occurred_at,
+            EVENTS.c.explicit,
+            EVENTS.c.entrance_id,
+            EVENTS.c.name_masked,
+            EVENTS.c.phone_masked,
+            EVENTS.c.code_kind,
+            EVENTS.c.verification,
+            EVENTS.c.person_id,
+        )
+        .where(EVENTS.c.venue_id == info.id, EVENTS.c.occurred_at >= start, EVENTS.c.occurred_at < end)
+        .order_by(EVENTS.c.occurred_at, EVENTS.c.id)
+    ).all()
+    for r in rows:
+        per_person[r.person_key].append(Scan(r.occurred_at, r.explicit, r.entrance_id, r))
+    keys = sorted(per_person)
+    for part in (keys[i : i + _CHUNK] for i in range(0, len(keys), _CHUNK)):
+        others = conn.execute(
+            select(EVENTS.c.person_key, EVENTS.c.occurred_at).where(
+                EVENTS.c.person_key.in_(part),
+                EVENTS.c.venue_id != info.id,
+                EVENTS.c.direction == IN,
+                EVENTS.c.occurred_at >= start,
+                EVENTS.c.occurred_at < end,
             )
-            .where(EVENTS.c.venue_id == info.id, EVENTS.c.occurred_at >= start, EVENTS.c.occurred_at < end)
-            .order_by(EVENTS.c.occurred_at, EVENTS.c.id)
-        ).all()
-        for r in rows:
-            per_person[r.person_key].append(Scan(r.occurred_at, r.explicit, r.entrance_id, r))
-        keys = sorted(per_person)
-        for part in (keys[i : i + _CHUNK] for i in range(0, len(keys), _CHUNK)):
-            others = conn.execute(
-                select(EVENTS.c.person_key, EVENTS.c.occurred_at).where(
-                    EVENTS.c.person_key.in_(part),
-                    EVENTS.c.venue_id != info.id,
-                    EVENTS.c.direction == IN,
-                    EVENTS.c.occurred_at >= start,
-                    EVENTS.c.occurred_at < end,
-                )
-            )
-            for o in others:
-                elsewhere[o.person_key].append(o.occurred_at)
+        )
+        for o in others:
+            elsewhere[o.person_key].append(o.occurred_at)
     for times in elsewhere.values():
         times.sort()
     return per_person, elsewhere
 
 
-def _visits(ctx: Services, info: VenueInfo, day: dt.date) -> list[Visit]:
+def _visits(ctx: Services, info: VenueInfo, scans_of: PersonScans) -> list[Visit]:
     rules = ctx.venues.rules
-    per_person, elsewhere = _day_scans(ctx, info, day)
+    per_person, elsewhere = scans_of
     now = ctx.now()
     visits: list[Visit] = []
     for key, scans in per_person.items():
@@ -132,11 +146,14 @@ def _visits(ctx: Services, info: VenueInfo, day: dt.date) -> list[Visit]:
     return visits
 
 
-def _audit(ctx: Services, principal: Principal, info: VenueInfo, day: dt.date) -> None:
-    # Its own short write transaction: holding SQLite's writer lock for the day's read would stall scans.
-    with ctx.db.write() as session:
-        detail = f"venue {info.public_id} day {day.isoformat()} (masked)"
-        record(session, principal, AuditAction.VENUE_VISITS_READ, None, detail)
+def _audit(session: Session, principal: Principal, info: VenueInfo, day: dt.date, people: set[int]) -> None:
+    """One row per registered person shown, and one for the view itself (who looked, at which day)."""
+    detail = f"venue {info.public_id} {info.name} day {day.isoformat()} (masked)"[:200]
+    rows = [
+        audit_row(principal, AuditAction.VENUE_VISITS_READ, pid, detail, VENUE_HISTORY)
+        for pid in sorted(people)
+    ]
+    record_many(session, [*rows, audit_row(principal, AuditAction.VENUE_VISITS_READ, None, detail)])
 
 
 def visits(
@@ -150,35 +167,47 @@ def visits(
         if found is None:
             raise NotFound("entrance_id", "no such entrance at this venue")
         entrance_row = found[0]
+    with ctx.db.write() as session:  # the read and its audit rows commit together
+        shown = [
+            visit
+            for visit in _visits(ctx, info, _read_day(session, ctx, info, day))
+            if entrance_row is None or entrance_row in _entrances_of(visit)
+        ]
+        people = {pid for visit in shown if (pid := _first(visit).ref.person_id) is not None}
+        _audit(session, principal, info, day, people)
+    out = [_view(info, visit) for visit in shown]
+    out.sort(key=lambda v: v.checked_in_at or v.checked_out_at or dt.datetime.max.replace(tzinfo=dt.UTC))
+    return DayVisits(info.public_id, day, entrance_id, out)
+
+
+def _first(visit: Visit) -> Scan:
+    first = visit.checked_in or visit.checked_out
+    assert first is not None
+    return first
+
+
+def _entrances_of(visit: Visit) -> set[int | None]:
+    return {s.entrance_id for s in (visit.checked_in, visit.checked_out) if s is not None}
+
+
+def _view(info: VenueInfo, visit: Visit) -> VisitView:
     names = info.entrance_names
 
     def entrance(scan: Scan | None) -> str | None:
         found = names.get(scan.entrance_id) if scan is not None and scan.entrance_id is not None else None
         return found[0] if found else None
 
-    out = []
-    for visit in _visits(ctx, info, day):
-        first = visit.checked_in or visit.checked_out
-        assert first is not None
-        at_entrances = {s.entrance_id for s in (visit.checked_in, visit.checked_out) if s is not None}
-        if entrance_row is not None and entrance_row not in at_entrances:
-            continue
-        row = first.ref
-        out.append(
-            VisitView(
-                MaskedVisitor(row.name_masked, row.phone_masked),
-                row.code_kind,
-                row.verification,
-                visit.checked_in.at if visit.checked_in else None,
-                entrance(visit.checked_in),
-                visit.closed_at,
-                entrance(visit.checked_out),
-                visit.closed_by,
-            )
-        )
-    out.sort(key=lambda v: v.checked_in_at or v.checked_out_at or dt.datetime.max.replace(tzinfo=dt.UTC))
-    _audit(ctx, principal, info, day)
-    return DayVisits(info.public_id, day, entrance_id, out)
+    row = _first(visit).ref
+    return VisitView(
+        MaskedVisitor(row.name_masked, row.phone_masked),
+        row.code_kind,
+        row.verification,
+        visit.checked_in.at if visit.checked_in else None,
+        entrance(visit.checked_in),
+        visit.closed_at,
+        entrance(visit.checked_out),
+        visit.closed_by,
+    )
 
 
 def hourly_counts(ctx: Services, principal: Principal, venue_id: str, day: dt.date) -> HourlyCounts:

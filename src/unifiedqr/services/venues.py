@@ -6,6 +6,11 @@ is 11 random base64url characters (never a counter, so neighbours reveal nothing
 signature's revocation id in the trust list's ``revoked_codes``, so offline verifiers say
 ``code_revoked`` too. Owners' phones are stored encrypted with a keyed hash for look-ups, like
 every phone on the platform.
+
+Every withdrawal adds an entry to the public trust list that every verifier downloads, so it is
+**limited**, not merely slowed: at most :data:`MAX_WITHDRAWALS` per venue in any
+:data:`WITHDRAWAL_WINDOW`, counted in the database (so restarts and workers agree); beyond that,
+429 with ``Retry-After`` (issue 10 #7). A cool-down alone would still let the list grow every day.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from sqlalchemy.orm import Session
 from unifiedqr.codes.build import normalise_phone
 from unifiedqr.codes.signing import revocation_id_of
 from unifiedqr.codes.venue import VenueCode, sign_venue
-from unifiedqr.errors import Conflict, InvalidInput, NotFound
+from unifiedqr.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from unifiedqr.services import accounts
+from unifiedqr.services.audit import AuditAction, record
 from unifiedqr.services.auth import Permission, Principal, Role, new_public_id
 from unifiedqr.services.context import Services
 from unifiedqr.services.venue_runtime import VenueInfo, venue_for
@@ -31,6 +37,8 @@ from unifiedqr.store.models import Account, RevokedCode
 from unifiedqr.store.venue_models import Entrance, Venue, VenueStaff
 
 MAX_ENTRANCES = 50
+MAX_WITHDRAWALS = 5
+WITHDRAWAL_WINDOW = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -321,13 +329,39 @@ def withdraw_code(ctx: Services, principal: Principal, venue_id: str) -> Withdra
     code = _sign(ctx, info.public_id, now)
     old = revocation_id_of(info.code_signature)
     with ctx.db.write() as session:
+        _check_withdrawals(session, info.id, now)
         venue = session.get(Venue, info.id)
         assert venue is not None
         venue.code_signature, venue.code_base_url = code.signature, code.base_url
         if session.get(RevokedCode, old) is None:
-            session.add(RevokedCode(revocation_id=old, person_id=None, reason="poster_withdrawn"))
+            session.add(
+                RevokedCode(
+                    revocation_id=old,
+                    person_id=None,
+                    reason="poster_withdrawn",
+                    venue_id=info.id,
+                    created_at=now,
+                )
+            )
+        record(session, principal, AuditAction.VENUE_CODE_WITHDRAWN, detail=f"{venue_id} {old}")
     ctx.venues.forget()
     return WithdrawnCode(venue_id, code.url, old)
+
+
+def _check_withdrawals(session: Session, venue_id: int, now: dt.datetime) -> None:
+    """TooManyRequests once the venue withdrew :data:`MAX_WITHDRAWALS` codes within the window."""
+    times = session.scalars(
+        select(RevokedCode.created_at)
+        .where(RevokedCode.venue_id == venue_id, RevokedCode.created_at > now - WITHDRAWAL_WINDOW)
+        .order_by(RevokedCode.created_at)
+    ).all()
+    if len(times) >= MAX_WITHDRAWALS:
+        frees = times[len(times) - MAX_WITHDRAWALS] + WITHDRAWAL_WINDOW
+        raise TooManyRequests(
+            "venue_id",
+            f"at most {MAX_WITHDRAWALS} withdrawals in {WITHDRAWAL_WINDOW.days} days",
+            int((frees - now).total_seconds()) + 1,
+        )
 
 
 def poster(ctx: Services, principal: Principal, venue_id: str, fmt: str = "pdf") -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from unifiedqr.codes.build import normalise_phone
@@ -25,7 +25,6 @@ from unifiedqr.store.crypto import Vault
 from unifiedqr.store.scan_rows import ScanRows
 
 MAX_TEXT = 4096
-_COLOUR = {"valid": "green", "unsigned": "yellow", "none": "yellow"}
 
 
 class Visitor(NamedTuple):
@@ -39,8 +38,19 @@ class Visitor(NamedTuple):
     name: str
 
 
-def identify(text: object, phone: object, trust: TrustList, now: dt.datetime, field: str = "text") -> Visitor:
-    """What the scanner read (or the typed phone), classified and checked; ScanRejected if unusable."""
+def identify(
+    text: object,
+    phone: object,
+    trust: TrustList,
+    now: dt.datetime,
+    field: str = "text",
+    passport: Callable[[str], Visitor] | None = None,
+) -> Visitor:
+    """What the scanner read (or the typed phone), classified and checked; ScanRejected if unusable.
+
+    ``passport`` reads an EU vaccine passport (HC1) where a door accepts them (staff scans);
+    without it a passport is ``wrong_kind``.
+    """
     if phone is not None:
         try:
             return Visitor("phone", "none", None, None, normalise_phone(str(phone)), "")
@@ -80,6 +90,8 @@ def identify(text: object, phone: object, trust: TrustList, now: dt.datetime, fi
         except InvalidInput as exc:
             raise ScanRejected(field, Code.MALFORMED, str(exc)) from None
         return Visitor("cccd", "none", None, card.id_number, None, card.full_name)
+    if passport is not None and value.startswith("HC1:"):
+        return passport(value)
     if is_venue_url(value, allow_http=True) or value.startswith("HC1:"):  # refused either way
         kind = "eu_dcc" if value.startswith("HC1:") else "venue"
         raise ScanRejected(field, Code.WRONG_KIND, f"a {kind} code cannot be scanned at an entrance")
@@ -104,13 +116,19 @@ def mask_phone(phone: str | None) -> str | None:
     return f"{phone[:3]}****{phone[-3:]}" if phone else None
 
 
-def colour(verification: str) -> str:
-    return _COLOUR.get(verification, "red")
+def visitor_key(vault: Vault, label: str) -> bytes:
+    """The 16-byte ``person_key`` of a visitor label (``qid:...``, ``doc:...``, ``phone:...``)."""
+    return vault.lookup_hash("visitor", label)[:16]
 
 
-def qid_person_key(vault: Vault, qid: str) -> bytes:
-    """The ``person_key`` of every scan that named the registered person ``qid`` (as :func:`resolve`)."""
-    return vault.lookup_hash("visitor", "qid:" + qid)[:16]
+def claimed_key(vault: Vault, visitor: Visitor) -> bytes:
+    """The key of what a visitor *claims* (the code's QID, else the card number, else the phone),
+    without consulting the registry: the check-in page's unverified scans."""
+    if visitor.qid:
+        return visitor_key(vault, "qid:" + visitor.qid)
+    return visitor_key(
+        vault, "doc:" + visitor.document if visitor.document else "phone:" + (visitor.phone or "")
+    )
 
 
 def resolve(vault: Vault, sql: ScanRows, visitors: Sequence[Visitor]) -> list[tuple[bytes, int | None]]:
@@ -139,5 +157,5 @@ def resolve(vault: Vault, sql: ScanRows, visitors: Sequence[Visitor]) -> list[tu
             label = "qid:" + person[1]
         else:
             label = "doc:" + v.document if v.document else "phone:" + (v.phone or "")
-        out.append((vault.lookup_hash("visitor", label)[:16], person[0] if person else None))
+        out.append((visitor_key(vault, label), person[0] if person else None))
     return out

@@ -11,6 +11,10 @@ under 8 concurrent registrations, while a lock hands over in microseconds. Acros
 the same holds with ``flock`` on ``<database>.writelock`` beside the file, so several workers
 parse, validate and sign in parallel and queue only for the commit. On PostgreSQL both are
 the same engine, writes run concurrently, and races are settled by unique constraints.
+
+A SQLite database is personal data at rest: its file is created 0600 before SQLite opens it (SQLite
+gives its ``-wal`` and ``-shm`` files the database file's mode), an existing file, WAL, shared
+memory or lock file is tightened to 0600, and directories created for it are 0700 (issue 10 #7).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,10 +36,57 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from unifiedqr.store import access_models as _access_models  # noqa: F401  (look-up and retention tables)
+from unifiedqr.store import conformance_models as _conformance_models  # noqa: F401  (its tables)
+from unifiedqr.store import consent_models as _consent_models  # noqa: F401  (the consent tables)
+from unifiedqr.store import scan_partitions
 from unifiedqr.store import venue_models as _venue_models  # noqa: F401  (registers the venue tables)
+from unifiedqr.store.replica import Replica
 
 BUSY_TIMEOUT_MS = 10_000
 log = logging.getLogger("unifiedqr.store")
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def private_directory(directory: Path) -> None:
+    """Create ``directory`` (and missing parents) 0700, or tighten it to 0700 if this user owns it.
+
+    A directory that is sticky or owned by someone else (``/tmp``, a shared mount), and the home
+    directory, are left alone: the files in them are 0600 anyway. Tightening is logged.
+    """
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        created.mkdir(mode=0o700, exist_ok=True)
+    if missing:
+        return
+    info = directory.stat()
+    ours = info.st_uid == os.getuid() and not info.st_mode & stat.S_ISVTX
+    if ours and info.st_mode & 0o077 and directory.resolve() != Path.home().resolve():
+        os.chmod(directory, 0o700)
+        log.warning("tightened %s to mode 0700: it holds personal data", directory)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Make ``path`` (a SQLite database) readable by its owner only; see the module docstring."""
+    private_directory(path.parent)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for candidate in (
+        path,
+        *(path.with_name(path.name + s) for s in SIDE_FILES),
+        path.with_suffix(".writelock"),
+    ):
+        if candidate.exists() and candidate.stat().st_mode & 0o077:
+            os.chmod(candidate, 0o600)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser()
 
 
 def _sqlite_engine(
@@ -145,13 +197,16 @@ class Database:
         pool_size: int = 8,
         wal_limit_bytes: int = 64 * 1024 * 1024,
         checkpoint_seconds: float = 1.0,
+        replica_url: str | None = None,
+        replica_max_lag_seconds: float = 5.0,
     ) -> None:
         self.url = url
+        self.replica = Replica(replica_url, replica_max_lag_seconds, pool_size) if replica_url else None
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            if (file := _sqlite_file(url)) is not None:
+                private_sqlite_file(file)
             self.read_engine = _sqlite_engine(url, sqlite_synchronous, False, pool_size)
             file_backed = bool(parsed.database and parsed.database != ":memory:")
             self.write_engine = _sqlite_engine(
@@ -188,6 +243,21 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session that only reads; closing it ends the transaction (loaded objects stay usable)."""
+        with self._read() as session:
+            yield session
+
+    @contextmanager
+    def replica_read(self) -> Iterator[Session]:
+        """A read session on the replica when one is configured and fresh, else on the primary.
+
+        For the heavy reads that tolerate the freshness bound (tracing, history). Write the audit
+        row of such a read on the primary (``write()``) before reading here.
+        """
+        replica = self.replica
+        if replica is not None and replica.fresh():
+            with replica.session() as session:
+                yield session
+            return
         with self._read() as session:
             yield session
 
@@ -237,6 +307,23 @@ class Database:
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()
+        if self.replica is not None:
+            self.replica.dispose()
+
+
+def allow_audit_deletes(session: Session) -> None:
+    """Let this transaction delete audit rows (PostgreSQL: only the table's owner may; see 0004).
+
+    ``audit_events`` is append-only for everyone else: the purge of rows past their retention is
+    the one path that deletes, and it says so for its own transaction only.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT set_config('unifiedqr.audit_purge', 'on', true)"))
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's filter: the day partitions of ``scan_events`` are data, not schema (0004)."""
+    return not (type_ == "table" and scan_partitions.is_partition(name or ""))
 
 
 def migrations_dir() -> str:
@@ -257,8 +344,8 @@ def upgrade(url: str) -> None:
     from alembic import command
 
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if (file := _sqlite_file(url)) is not None:
+        private_sqlite_file(file)
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     engine = create_engine(url, poolclass=NullPool)

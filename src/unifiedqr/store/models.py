@@ -162,6 +162,8 @@ class RevokedCode(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     reason: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: the venue whose poster was withdrawn (issue 10: withdrawals per venue are limited)
+    venue_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class TrustKeyRow(Base):
@@ -205,6 +207,8 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(200), default="")
     action: Mapped[str] = mapped_column(String(64))
     purpose: Mapped[str | None] = mapped_column(String(32))
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     detail: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: the holder's access log reads one person's rows newest first (migration 0004)
+    __table_args__ = (Index("ix_audit_events_person_id_created_at", "person_id", "created_at"),)

@@ -77,8 +77,10 @@ _INSERT_PERSON = insert(PEOPLE, PERSON_COLUMNS)
 _INSERT_DOCUMENT = insert(DOCUMENTS, DOCUMENT_COLUMNS)
 _INSERT_LINK = insert(LINKS, LINK_COLUMNS)
 _PLATFORM_CODE = Statement(
-    "SELECT people.id, people.code_enc FROM people JOIN person_platforms"
+    "SELECT people.id, people.code_enc, safe_codes.code_enc FROM people JOIN person_platforms"
     " ON person_platforms.person_id = people.id"
+    " LEFT JOIN safe_codes ON safe_codes.person_id = people.id"
+    " AND safe_codes.source_revocation_id = people.code_revocation_id"
     " WHERE people.qid = :qid AND person_platforms.account_id = :account_id"
 )
 
@@ -131,7 +133,11 @@ def insert_registration(
     return person_id
 
 
-def platform_code(session: Session, qid: str, account_id: int) -> bytes | None:
-    """The encrypted code of ``qid`` if that platform obtained the person, else None."""
+def platform_code(session: Session, qid: str, account_id: int) -> tuple[int, bytes, bytes | None] | None:
+    """``(person id, encrypted code, encrypted fresh safe code or None)`` of ``qid`` if that platform
+    obtained the person, else None (a safe code is fresh when derived from the current code)."""
     found = Raw.of(session).rows(_PLATFORM_CODE, {"qid": qid, "account_id": account_id})
-    return None if not found else bytes(found[0][1])
+    if not found:
+        return None
+    person_id, code, safe = found[0]
+    return int(person_id), bytes(code), None if safe is None else bytes(safe)

@@ -8,18 +8,23 @@ tables. Why the shape:
   it is narrow: integer foreign keys, a 16-byte keyed hash of the visitor (``person_key``) instead
   of any identity in clear, the masked name/phone the owner may see, and the full identity only
   encrypted (``identity_enc``, for authorities). It holds *events*; visits are derived on reading.
-- ``(venue_id, idempotency_key)`` is unique: an offline device's retried upload lands once, even
-  when two retries race, because the database, not the application, says no.
+- idempotency keys are unique in a table of their own (``scan_keys``,
+  :mod:`unifiedqr.store.access_models`): an offline device's retried upload lands once, even when
+  two retries race, because the database, not the application, says no; ``key_scope`` here names
+  the device (or account) the key belongs to, so the event of a key is found again exactly.
 - ``(venue_id, occurred_at)`` serves the owner's day view, ``(person_key, occurred_at)`` the visit
-  rules (same person's last scan, next check-in elsewhere) and later contact tracing;
-  ``received_at`` is indexed for purging by age (spec §9, 30 days).
+  rules (same person's last scan, next check-in elsewhere) and contact tracing; ``occurred_at``
+  alone the retention purge (spec §9, 30 days).
+- On PostgreSQL the table is range-partitioned by the UTC day of ``occurred_at`` (migration 0004,
+  :mod:`unifiedqr.store.scan_rows`): the purge drops whole days, and queries bounded in time read
+  only their days. The primary key there is ``(id, occurred_at)``, as partitioning requires.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unifiedqr.store.models import Base, UTCDateTime, utcnow
@@ -98,9 +103,11 @@ class ScanEvent(Base):
 
     __tablename__ = "scan_events"
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
-    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id", ondelete="CASCADE"))
-    entrance_id: Mapped[int | None] = mapped_column(ForeignKey("venue_entrances.id", ondelete="SET NULL"))
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("scan_batches.id", ondelete="SET NULL"))
+    # No foreign keys (migration 0004): attaching a day's partition would otherwise lock the venues
+    # and batches tables against inserts; the services write only ids they have just resolved.
+    venue_id: Mapped[int] = mapped_column(Integer)
+    entrance_id: Mapped[int | None] = mapped_column(Integer)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
     account_id: Mapped[int | None] = mapped_column(Integer)
     person_key: Mapped[bytes] = mapped_column(LargeBinary(16))
     person_id: Mapped[int | None] = mapped_column(Integer)
@@ -113,11 +120,21 @@ class ScanEvent(Base):
     phone_masked: Mapped[str | None] = mapped_column(String(16))
     identity_enc: Mapped[bytes] = mapped_column(LargeBinary)
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    key_scope: Mapped[str | None] = mapped_column(String(72))
     device_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     __table_args__ = (
-        UniqueConstraint("venue_id", "idempotency_key"),
         Index("ix_scan_events_venue_id_occurred_at", "venue_id", "occurred_at"),
         Index("ix_scan_events_person_key_occurred_at", "person_key", "occurred_at"),
+        # The visit toggle's look-back (issue 10 #6): one visitor's last counted scan at a venue in
+        # O(log n), however many duplicates a flood added (they are not in this index).
+        Index(
+            "ix_scan_events_counted",
+            "venue_id",
+            "person_key",
+            "occurred_at",
+            sqlite_where=text("direction <> 'duplicate'"),
+            postgresql_where=text("direction <> 'duplicate'"),
+        ),
     )

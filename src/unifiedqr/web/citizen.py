@@ -5,7 +5,8 @@ card large enough to scan from the screen, the page text masked (``******029317`
 and a one-tap toggle to the full values and the full code, fetched on request from ``/me/full``
 (``no-store``, never cached). The page itself is marked ``X-Offline-Copy: safe``: the service worker
 (``/sw.js``) keeps exactly that page, so the safe code still shows with no network, and never the
-full one. Two named hooks wait for other issues: :func:`served_safe_code` and :func:`health_colour`.
+full one. The safe code and the colour come from one function each: :func:`served_safe_code`,
+:func:`health_colour`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from unifiedqr.api.deps import call, offload
-from unifiedqr.codes.display import mask_birth_date, mask_document, masked_variant
+from unifiedqr.codes.display import mask_birth_date, mask_document
 from unifiedqr.codes.payload import PersonalCode, parse
 from unifiedqr.errors import NotFound
 from unifiedqr.services import accounts, my_visits, people
@@ -59,13 +60,9 @@ def health_colour(ctx: Services, principal: Principal, qid: str) -> HealthColour
 
 
 def served_safe_code(ctx: Services, principal: Principal, qid: str) -> str:
-    """HOOK (the signed safe code): the text of the safe code this page shows and caches.
-
-    Today the same transformation ``GET /people/{qid}/code?masked=true`` applies to the holder's
-    code (``codes.display.masked_variant``). When that endpoint serves a *signed* safe code, call
-    the same service function here; nothing else on the page changes.
-    """
-    return masked_variant(parse(people.get_code(ctx, principal, qid))).to_text()
+    """The text of the safe code this page shows and keeps offline: the *signed* safe code, exactly
+    what ``GET /people/{qid}/code?masked=true`` serves (the same service call)."""
+    return people.get_code(ctx, principal, qid, masked=True)
 
 
 @dataclass(frozen=True)

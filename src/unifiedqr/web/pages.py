@@ -5,6 +5,11 @@ would (a withdrawn or forged poster says so by name), then offers a one-field fo
 personal code text (a USB scanner types it and presses Enter) or a phone number for people
 without a code, like the national web declaration did. The full pages come with a later issue;
 this one is deliberately plain HTML that works on any phone without JavaScript.
+
+What the page says after a submission is the same for everyone (issue 10 #6): no name, no phone,
+no "checked in" or "checked out", no colour, since anyone can type anyone's phone number or paste
+anyone's code here, and the answer must not tell whether that person was at the venue. Too many
+submissions from one address get 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from unifiedqr.api.deps import call, services
-from unifiedqr.errors import InvalidInput, ScanRejected
+from unifiedqr.api.deps import address, call, services
+from unifiedqr.errors import InvalidInput, ScanRejected, TooManyRequests
 from unifiedqr.services import checkins
 from unifiedqr.services.context import Services
 from unifiedqr.services.venue_runtime import VenueInfo, resolve_code
@@ -41,16 +46,23 @@ def _template() -> Template:
     return Template(resources.files("unifiedqr.web").joinpath("templates/checkin.html").read_text("utf-8"))
 
 
-def _page(status: int, heading: str, address: str = "", message: str = "", form: str = "") -> HTMLResponse:
+def _page(
+    status: int,
+    heading: str,
+    where: str = "",
+    message: str = "",
+    form: str = "",
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     body = _template().substitute(
         title=html.escape(heading),
         heading=html.escape(heading),
-        address=html.escape(address),
+        address=html.escape(where),
         message=message,
         form=form,
         footer="check-in",
     )
-    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
 
 
 def _box(kind: str, text: str) -> str:
@@ -90,25 +102,28 @@ async def checkin_submit(
     form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
     text = (form.get("code") or [""])[0].strip() or None
     phone = (form.get("phone") or [""])[0].strip() or None
-    return await call(ctx, _submit, ctx, venue_id, signature, text, phone)
+    return await call(ctx, _submit, ctx, venue_id, signature, text, phone, address(request))
 
 
 def _submit(
-    ctx: Services, venue_id: str, signature: str, text: str | None, phone: str | None
+    ctx: Services, venue_id: str, signature: str, text: str | None, phone: str | None, client: str
 ) -> HTMLResponse:
     found = _venue(ctx, venue_id, signature)
     if isinstance(found, HTMLResponse):
         return found
     try:
-        result = checkins.web_checkin(ctx, found, text, phone)
+        result = checkins.web_checkin(ctx, found, text, phone, client)
+    except TooManyRequests as exc:
+        retry = {"Retry-After": str(exc.retry_after)}
+        message = _box(
+            "bad", f"Quá nhiều lượt · Too many check-ins from here; try again in {exc.retry_after} s"
+        )
+        return _page(429, found.name, _address(found), message, headers=retry)
     except InvalidInput as exc:
         return _page(422, found.name, _address(found), _box("bad", exc.reason), _FORM)
-    word = {"in": "Đã vào · Checked in", "out": "Đã ra · Checked out"}.get(
-        result.direction, "Đã ghi · Already recorded"
-    )
-    who = result.visitor_name or result.visitor_phone or ""
     rules = ctx.venues.rules
     when = (result.occurred_at + rules.offset).strftime("%H:%M")
     zone = f"UTC{rules.utc_offset_minutes // 60:+d}" if rules.utc_offset_minutes % 60 == 0 else "local"
-    kind = "ok" if result.colour == "green" else "warn" if result.colour == "yellow" else "bad"
-    return _page(201, found.name, _address(found), _box(kind, f"{word}: {who} ({when} {zone})"), _FORM)
+    # One answer for everyone: nothing here depends on who was named (see the module docstring).
+    done = f"Đã ghi nhận · Recorded ({when} {zone}). Cảm ơn · Thank you."
+    return _page(201, found.name, _address(found), _box("ok", done), _FORM)

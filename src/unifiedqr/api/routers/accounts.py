@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
 
-from unifiedqr.api.deps import JSONRoute, call, command, mirrors, offload, principal, services
+from unifiedqr.api.deps import (
+    JSONRoute,
+    address,
+    call,
+    command,
+    mirrors,
+    offload_hashing,
+    principal,
+    services,
+)
 from unifiedqr.api.openapi import errors
 from unifiedqr.serialize import jsonable
 from unifiedqr.services import accounts
@@ -51,9 +60,13 @@ class ApiKeyIn(BaseModel):
     "/auth/token",
     summary="Log in with username or phone + password; returns a short-lived bearer token",
     responses=errors(401, 429, 503),
+    description="429 with Retry-After after 10 failures for one login from one address in 15 minutes "
+    "(or 100 from one address); 503 with Retry-After when too many log-ins are being checked at once.",
 )
-async def token(body: LoginIn, ctx: Services = Depends(services)) -> Any:
-    return jsonable(await offload(accounts.login, ctx, body.login, body.password))
+async def token(body: LoginIn, request: Request, ctx: Services = Depends(services)) -> Any:
+    return jsonable(
+        await offload_hashing(ctx, accounts.login, ctx, body.login, body.password, address(request))
+    )
 
 
 @router.post("/auth/logout", status_code=204, summary="Void every token of the caller's account")
@@ -74,7 +87,7 @@ async def create_account(
     body: AccountIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> Any:
     request = command(accounts.AccountRequest, body)
-    return jsonable(await offload(accounts.create_account, ctx, who, request))
+    return jsonable(await offload_hashing(ctx, accounts.create_account, ctx, who, request))
 
 
 @router.post(

@@ -57,6 +57,9 @@ class CheckinIn(BaseModel):
     direction: Literal["in", "out"] | None = None
     at: StrictStr | None = Field(default=None, max_length=40)
     idempotency_key: StrictStr | None = Field(default=None, max_length=64)
+    device_id: StrictStr | None = Field(
+        default=None, min_length=1, max_length=64, description="idempotency keys are per device or account"
+    )
 
 
 @router.post(

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
 from unifiedqr.api.deps import JSONRoute, call, command, mirrors, principal, services
+from unifiedqr.api.routers.people import PURPOSE, Purpose
 from unifiedqr.serialize import jsonable
 from unifiedqr.services import declarations
 from unifiedqr.services.auth import Principal
@@ -117,7 +118,9 @@ async def movement_declaration(
 async def list_declarations(
     qid: str,
     kind: Literal["health", "movement"] | None = Query(None),
+    purpose: Purpose | None = PURPOSE,
     who: Principal = Depends(principal),
     ctx: Services = Depends(services),
 ) -> dict[str, Any]:
-    return {"declarations": jsonable(await call(ctx, declarations.list_for, ctx, who, qid, kind))}
+    found = await call(ctx, declarations.list_for, ctx, who, qid, kind, purpose)
+    return {"declarations": jsonable(found)}

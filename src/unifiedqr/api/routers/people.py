@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from unifiedqr.api.deps import JSONRoute, call, command, mirrors, offload, principal, services
@@ -20,13 +21,12 @@ from unifiedqr.api.fields import (
     PhoneOrEmpty,
     Qid,
 )
-from unifiedqr.api.openapi import errors
-from unifiedqr.codes.display import masked_variant
 from unifiedqr.codes.payload import parse
 from unifiedqr.serialize import jsonable
-from unifiedqr.services import people, registry
+from unifiedqr.services import consents, people, registry
 from unifiedqr.services.auth import Principal
 from unifiedqr.services.context import Services
+from unifiedqr.services.purposes import PURPOSES
 
 router = APIRouter(tags=["people"], route_class=JSONRoute)
 
@@ -60,6 +60,26 @@ class IssuedOut(BaseModel):
     created: bool
 
 
+class ConsentRequiredOut(BaseModel):
+    """The person is registered, outside the caller's scope: the holder must consent (docs/api.md)."""
+
+    consent: Literal["required"]
+    consent_id: str
+
+
+#: The answers of both registration endpoints besides 201 (documented in docs/api.md).
+REGISTRATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "already registered and in the caller's scope, same name and birth date"},
+    202: {
+        "model": ConsentRequiredOut,
+        "description": "registered outside the caller's scope (whatever name and birth date were "
+        "sent): the holder was sent a one-time code; complete with POST /consents/{consent_id}",
+    },
+    409: {"description": "in the caller's scope with another name or birth date"},
+    429: {"description": "more than 10 registrations of this document by this platform in an hour"},
+}
+
+
 @mirrors(people.Correction)
 class CorrectionIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
@@ -84,7 +104,9 @@ class PersonOut(BaseModel):
     updated_at: str
 
 
-def _issued(result: registry.Issued, response: Response) -> IssuedOut:
+def _issued(result: registry.Issued | consents.ConsentRequired, response: Response) -> Any:
+    if isinstance(result, consents.ConsentRequired):
+        return JSONResponse({"consent": result.consent, "consent_id": result.consent_id}, status_code=202)
     response.status_code = 201 if result.created else 200
     return IssuedOut(qid=result.qid, payload=result.payload, created=result.created)
 
@@ -93,15 +115,15 @@ def _issued(result: registry.Issued, response: Response) -> IssuedOut:
     "/people",
     response_model=IssuedOut,
     status_code=201,
-    summary="Register a person (or get the existing QID and code: 200, created false)",
-    responses={200: {"description": "already registered with the same name and birth date"}, **errors(409)},
+    summary="Register a person (201), find one in the caller's scope (200), or ask the holder (202)",
+    responses=REGISTRATION_RESPONSES,
 )
 async def register_person(
     body: RegisterIn,
     response: Response,
     who: Principal = Depends(principal),
     ctx: Services = Depends(services),
-) -> IssuedOut:
+) -> Any:
     result = await call(ctx, registry.register, ctx, who, command(registry.Registration, body))
     return _issued(result, response)
 
@@ -110,24 +132,36 @@ async def register_person(
     "/people/from-cccd",
     response_model=IssuedOut,
     status_code=201,
-    summary="Register from a chip ID card QR",
-    responses={200: {"description": "already registered"}, **errors(409)},
+    summary="Register from a chip ID card QR (the same answers as POST /people)",
+    responses=REGISTRATION_RESPONSES,
 )
 async def register_from_card(
     body: RegisterFromCardIn,
     response: Response,
     who: Principal = Depends(principal),
     ctx: Services = Depends(services),
-) -> IssuedOut:
+) -> Any:
     result = await call(ctx, registry.register_from_cccd, ctx, who, command(registry.CardRegistration, body))
     return _issued(result, response)
+
+
+Purpose = Literal["checkpoint", "venue_entry", "tracing", "treatment", "investigation", "other"]
+assert set(Purpose.__args__) == set(PURPOSES)  # type: ignore[attr-defined]
+PURPOSE = Query(
+    None, description="why the record is read (health officials: required; audited with the read)"
+)
 
 
 @router.get(
     "/people/{qid}", response_model=PersonOut, summary="A person's record (within the caller's scope)"
 )
-async def get_person(qid: str, who: Principal = Depends(principal), ctx: Services = Depends(services)) -> Any:
-    return jsonable(await call(ctx, people.get_person, ctx, who, qid))
+async def get_person(
+    qid: str,
+    purpose: Purpose | None = PURPOSE,
+    who: Principal = Depends(principal),
+    ctx: Services = Depends(services),
+) -> Any:
+    return jsonable(await call(ctx, people.get_person, ctx, who, qid, purpose))
 
 
 @router.get(
@@ -142,17 +176,17 @@ async def get_code(
         False, description="the safe variant: document and birth date masked, no phone or BHYT"
     ),
     full: bool = Query(False, description="card only: show the document number and birth date unmasked"),
+    purpose: Purpose | None = PURPOSE,
     who: Principal = Depends(principal),
     ctx: Services = Depends(services),
 ) -> Any:
-    text = await call(ctx, people.get_code, ctx, who, qid)
-    code = parse(text)
-    shown = masked_variant(code).to_text() if masked else text
+    shown = await call(ctx, people.get_code, ctx, who, qid, masked, purpose)
+    code = parse(shown)
     if format == "json":
         return {
             "qid": code.qid,
             "payload": shown,
-            "masked": masked,
+            "masked": masked,  # the safe code is signed too, by the same rule
             "key_id": (code.signature or "").split(".")[0],
         }
     if format == "text":

@@ -7,7 +7,16 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from unifiedqr.api.deps import JSONRoute, call, command, mirrors, offload, principal, services
+from unifiedqr.api.deps import (
+    JSONRoute,
+    call,
+    command,
+    mirrors,
+    offload,
+    offload_hashing,
+    principal,
+    services,
+)
 from unifiedqr.api.openapi import errors
 from unifiedqr.api.routers.accounts import Password
 from unifiedqr.api.routers.checkins import scan_response
@@ -63,6 +72,12 @@ class ScanIn(BaseModel):
     direction: Literal["in", "out"] | None = Field(default=None, description="absent: inferred (toggle)")
     at: StrictStr | None = Field(default=None, max_length=40, description="RFC 3339; default: now")
     idempotency_key: StrictStr | None = Field(default=None, max_length=64)
+    device_id: StrictStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="the scanner device: its idempotency keys are its own (default: the account's)",
+    )
 
 
 @router.post(
@@ -117,8 +132,15 @@ async def list_staff(
 async def add_staff(
     venue_id: str, body: StaffIn, who: Principal = Depends(principal), ctx: Services = Depends(services)
 ) -> Any:
-    created = await offload(
-        venues.add_staff, ctx, who, venue_id, name=body.name, username=body.username, password=body.password
+    created = await offload_hashing(
+        ctx,
+        venues.add_staff,
+        ctx,
+        who,
+        venue_id,
+        name=body.name,
+        username=body.username,
+        password=body.password,
     )
     return {**jsonable(created), "venue_id": venue_id}
 

@@ -130,6 +130,17 @@
     render(entry);
   }
 
+  async function accepted(entry, answer) {
+    // The ingest stream took it (202 "accepted"): what the code itself proves, from the node's own
+    // check of the signature when it sent one, else from the page's.
+    if (answer.visitor_name) entry.who = answer.visitor_name;
+    if (!answer.verification) return locally(entry, "accepted", "accepted");
+    entry.status = "accepted"; entry.word = "accepted";
+    entry.colour = codes.colour(answer.verification);
+    entry.note = (PROOF[answer.verification] || answer.verification) + " · Đã nhận · Accepted";
+    render(entry);
+  }
+
   function rejected(entry, reason) {
     entry.status = "rejected"; entry.word = "rejected"; entry.colour = "red"; entry.note = reason;
     render(entry);
@@ -198,7 +209,8 @@
     if (!navigator.onLine || state.sessionLost) return keep(entry, item);
     let res;
     try {
-      res = await api(`/venues/${encodeURIComponent(venueId)}/scans`, item);
+      // The device id makes the live scan's key the same key a later batch upload of it carries.
+      res = await api(`/venues/${encodeURIComponent(venueId)}/scans`, { ...item, device_id: deviceId });
     } catch (err) {
       if (err instanceof SessionLost) sessionLost();
       return keep(entry, item); // no answer: it may or may not have landed; the key settles it later
@@ -207,7 +219,7 @@
       recorded(entry, await res.json());
       if (state.pending) flush();
     } else if (res.status === 202) {
-      await locally(entry, "accepted", "accepted"); // the ingest stream took it: what the code proves
+      await accepted(entry, await res.json().catch(() => ({})));
     } else if (res.status === 429 || res.status >= 500) {
       await keep(entry, item);
     } else {
