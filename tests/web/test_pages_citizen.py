@@ -29,7 +29,7 @@ def test_my_code_shows_the_safe_code_masked(page: Callable[..., Page], world: Wo
     assert "001093029317" not in text and "1987-01-18" not in text
     assert "0944713700" not in text and "HS4010120878821" not in text
     assert world.citizen_qid in text
-    assert 'id="health-status"' in text and "neutral" in text  # the hook: no colour service yet
+    assert 'class="status red"' in text and "no qualifying record" in text  # no records: red
     assert answer.headers["x-offline-copy"] == "safe"  # the only page the service worker may keep
     assert 'aria-pressed="false"' in text and 'name="view" value="full"' in text
 
@@ -169,3 +169,32 @@ def test_the_service_worker_is_served_from_the_root(page: Callable[..., Page]) -
     assert answer.headers["content-type"].startswith("text/javascript")
     assert answer.headers["cache-control"] == "no-cache"
     assert "x-offline-copy" in answer.text  # it keeps only pages the server marked safe
+
+
+def test_the_card_shows_the_holders_health_colour(
+    page: Callable[..., Page], world: World, ctx: Services
+) -> None:
+    """Two doses recorded by the health authority: the card turns green, with until when."""
+    import datetime as dt
+
+    import pytest
+
+    from tests.support import OPERATOR
+    from unifiedqr.errors import PermissionDenied
+    from unifiedqr.services import health
+
+    today = dt.date.today()
+    for dose, days_ago in ((1, 90), (2, 45)):
+        body = {
+            "kind": "vaccination",
+            "date": (today - dt.timedelta(days=days_ago)).isoformat(),
+            "dose": dose,
+            "doses_in_series": 2,
+            "product": "Comirnaty",
+        }
+        health.add(ctx, OPERATOR, world.citizen_qid, body)
+    text = signed_in(page).get("/me").text
+    assert 'class="status green"' in text and "Green" in text and "fully vaccinated" in text
+    official = ctx.credential(accounts.login(ctx, "official", PASSWORD).access_token)
+    with pytest.raises(PermissionDenied):  # one's own colour is for people, not for officials
+        health.own_status(ctx, official)

@@ -35,6 +35,7 @@ def seed(ctx: Any) -> dict[str, Any]:
     people = _people(ctx, platforms, info)
     _citizens(ctx, host, people, info)
     _declarations(ctx, platforms, people)
+    _health_records(ctx, host, people)
     _venue(ctx, host, info)
     return info
 
@@ -174,6 +175,24 @@ def _declarations(ctx: Any, platforms: dict[str, Any], people: dict[str, Any]) -
             vehicle_number="VN123",
         ),
     )
+
+
+def _health_records(ctx: Any, host: Any, people: dict[str, Any]) -> None:
+    """Vaccinations, so the demo's cards and doors show colours: Kha Han green (two doses), Bình
+    yellow (one dose); everyone else has no record (red under the default rule file)."""
+    from unifiedqr.services import health
+
+    today = dt.date.today()
+    for person, doses in ((people["an"], (120, 60)), (people["binh"], (30,))):
+        for number, days_ago in enumerate(doses, start=1):
+            body = {
+                "kind": "vaccination",
+                "date": (today - dt.timedelta(days=days_ago)).isoformat(),
+                "dose": number,
+                "doses_in_series": 2,
+                "product": "Comirnaty",
+            }
+            health.add(ctx, host, person.qid, body)
 
 
 def _venue(ctx: Any, host: Any, info: dict[str, Any]) -> None:

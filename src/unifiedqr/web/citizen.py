@@ -12,6 +12,7 @@ full one. The safe code and the colour come from one function each: :func:`serve
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from dataclasses import dataclass
 from importlib import resources
 
@@ -22,7 +23,7 @@ from unifiedqr.api.deps import call, offload
 from unifiedqr.codes.display import mask_birth_date, mask_document
 from unifiedqr.codes.payload import PersonalCode, parse
 from unifiedqr.errors import NotFound
-from unifiedqr.services import accounts, my_visits, people
+from unifiedqr.services import accounts, health, my_visits, people
 from unifiedqr.services.auth import Permission, Principal, Role
 from unifiedqr.services.context import Services
 from unifiedqr.web.framework import HOMES, inline_svg, nav, render, services_of, signed_in
@@ -45,18 +46,24 @@ class HealthColour:
     name: str  # neutral | green | yellow | red
     vi: str
     en: str
+    reason: str = ""
+    valid_until: dt.datetime | None = None
 
 
-NEUTRAL = HealthColour("neutral", "Chưa có thông tin sức khỏe", "No health status yet")
+LABELS = {
+    "green": ("Mã xanh", "Green"),
+    "yellow": ("Mã vàng", "Yellow"),
+    "red": ("Mã đỏ", "Red"),
+    "neutral": ("Chưa có thông tin sức khỏe", "No health status"),
+}
 
 
 def health_colour(ctx: Services, principal: Principal, qid: str) -> HealthColour:
-    """HOOK (issue 11, the health colour service): the holder's colour on their card.
-
-    Neutral until that service lands; then call it here (with this principal) and map its answer
-    to green, yellow or red. The card, its text and the tests read only this function's result.
-    """
-    return NEUTRAL
+    """The holder's colour on their card: ``services.health.own_status`` (their own health records
+    under the province's rule file, now), with its reason and until when it holds."""
+    found = health.own_status(ctx, principal)
+    vi, en = LABELS.get(found.colour, LABELS["neutral"])
+    return HealthColour(found.colour, vi, en, found.reason, found.valid_until)
 
 
 def served_safe_code(ctx: Services, principal: Principal, qid: str) -> str:
