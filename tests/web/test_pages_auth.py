@@ -246,3 +246,15 @@ def test_the_scanner_gets_a_short_lived_api_token_by_header(page: Callable[..., 
     citizen.sign_in("khahan")
     csrf = citizen.form_token("/me")
     assert citizen.post("/session/api-token", headers={"X-CSRF-Token": csrf}).status_code == 403
+
+
+def test_sign_in_is_throttled_like_the_api(page: Callable[..., Page], world: World) -> None:
+    """Failures for one login from one address are limited (UNIFIEDQR_LIMIT_LOGIN): 429, Retry-After."""
+    browser = page()
+    limit = browser.http.app.state.services.settings.limits.login.count
+    for _ in range(limit):
+        assert browser.sign_in("khahan", "wrong password").status_code == 401
+    blocked = browser.sign_in("khahan")  # even the right password, until the window passes
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    assert "Too many failed sign-ins" in blocked.text
+    assert not any(c.startswith(sessions.COOKIE + "=uqs") for c in blocked.headers.get_list("set-cookie"))

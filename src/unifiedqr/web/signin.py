@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from unifiedqr.api.deps import call, offload
-from unifiedqr.errors import Unauthenticated
+from unifiedqr.api.deps import address, call, offload_hashing
+from unifiedqr.errors import Overloaded, TooManyRequests, Unauthenticated
 from unifiedqr.services import accounts
 from unifiedqr.services.auth import Permission, Role
 from unifiedqr.web import sessions
@@ -83,10 +83,17 @@ async def signin_submit(request: Request) -> Response:
         return _form(request, 403, error="expired", login=login, next_=next_)
     ctx = services_of(request)
     try:
-        # After issue 10 merges: pass the client's address (deps.address) for the log-in throttle.
-        grant = await offload(accounts.login, ctx, login, password)
+        # The API's own path: the log-in throttle per login and address, the bounded hashing queue.
+        grant = await offload_hashing(ctx, accounts.login, ctx, login, password, address(request))
     except Unauthenticated:
         return _form(request, 401, error="wrong", login=login, next_=next_)
+    except (TooManyRequests, Overloaded) as exc:
+        busy = isinstance(exc, Overloaded)
+        answer = _form(
+            request, 503 if busy else 429, error="busy" if busy else "throttled", login=login, next_=next_
+        )
+        answer.headers["retry-after"] = str(exc.retry_after)
+        return answer
     response = redirect(safe_next(next_) or HOMES.get(Role(grant.role), "/console"))
     sessions.start(request, response, grant.access_token)
     return response
