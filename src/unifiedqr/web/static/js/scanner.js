@@ -125,7 +125,7 @@
     const proof = await codes.verify(entry.described);
     entry.status = status;
     entry.word = word;
-    entry.colour = codes.colour(proof);
+    entry.colour = codes.colour(proof) === "red" ? "red" : "queued";
     entry.note = (PROOF[proof] || proof) + (status === "queued" ? " · Chờ gửi · Pending" : " · Đã nhận · Accepted");
     render(entry);
   }

@@ -6,7 +6,9 @@
 "use strict";
 window.uqrCodes = (() => {
   const SIGNATURE = /^[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{86}$/;
-  const COLOUR = { valid: "green", unsigned: "yellow", none: "yellow" };
+  // What the code alone supports (the door's health colour needs the platform's records): a refused
+  // signature is red; anything else is neutral until the server answers.
+  const NOT_REFUSED = new Set(["valid", "unsigned", "none", "not_checked"]);
   const TRUST_KEY = "uqr-trust-list";
   let trust = null;
 
@@ -102,8 +104,7 @@ window.uqrCodes = (() => {
   }
 
   function colour(status) {
-    if (status === "not_checked") return "queued";
-    return COLOUR[status] || "red";
+    return NOT_REFUSED.has(status) ? "neutral" : "red";
   }
 
   return { describe, verify, colour, loadTrust, maskName };
