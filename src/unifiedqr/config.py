@@ -30,6 +30,8 @@ issuing codes with a throw-away key.
 ``UNIFIEDQR_VENUE_BASE_URL``       the host printed in venue codes (default a placeholder to configure)
 ``UNIFIEDQR_BATCH_CAP``            most scans in one offline upload (default 5000)
 ``UNIFIEDQR_VISIT_*``              the visit rules' numbers (docs/venues.md)
+``UNIFIEDQR_SESSION_TTL``          web page sessions: idle lifetime in seconds (default 28800, 8 h)
+``UNIFIEDQR_SESSION_MAX_AGE``      web page sessions: lifetime from sign-in (default 604800, 7 days)
 ``UNIFIEDQR_TESSERACT``           the OCR engine ``conformance check`` runs (default: on PATH)
 ``UNIFIEDQR_INGEST``               ``nats://HOST:PORT``: stream mode (``_STREAM`` UQR_SCANS, ``_SHARDS``
                                    16, ``_MAX_AGE_HOURS`` 168, ``_MAX_MB`` 4096, ``_PUBLISH_TIMEOUT_MS``
@@ -92,11 +94,23 @@ def sqlite_path(database_url: str) -> Path | None:
 
 @dataclass(frozen=True)
 class VenueSettings:
-    """``UNIFIEDQR_VENUE_BASE_URL`` (the host printed on posters), the batch cap, the cache time."""
+    """``UNIFIEDQR_VENUE_BASE_URL`` (the host printed on posters), the batch cap, the cache time.
+
+    The base is ``https://<host>[:port]``; ``http://`` is accepted in development only (the demo
+    prints codes that open its own ``http://127.0.0.1:PORT``), never in production.
+    """
 
     base_url: str = DEFAULT_VENUE_BASE_URL
     batch_cap: int = 5000
     cache_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Sessions of the web pages (``web/sessions.py``): sliding idle lifetime, absolute lifetime."""
+
+    session_ttl_seconds: int = 8 * 3600
+    session_max_age_seconds: int = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -180,6 +194,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     api_key_cache_seconds: float = 5.0
     key_reload_seconds: float = 30.0
+    web: WebSettings = field(default_factory=WebSettings)
     venues: VenueSettings = field(default_factory=VenueSettings)
     ingest: StreamSettings | None = None
     visit_rules: VisitRules = field(default_factory=VisitRules)
@@ -195,6 +210,10 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    def with_venue_base_url(self, base_url: str) -> Settings:
+        """These settings with another venue-code host, checked like ``UNIFIEDQR_VENUE_BASE_URL``."""
+        return replace(self, venues=replace(self.venues, base_url=venue_base_url(base_url, self.production)))
 
     @property
     def is_sqlite(self) -> bool:
@@ -244,7 +263,11 @@ class Settings:
             replica_url=env.get("REPLICA_URL"),
             replica_max_lag_seconds=env.integer("REPLICA_MAX_LAG_SECONDS", 5, 0),
             max_body_bytes=env.integer("MAX_BODY_BYTES", 64 * 1024, 1024),
-            venues=_venue_settings(env),
+            web=WebSettings(
+                session_ttl_seconds=env.integer("SESSION_TTL", 8 * 3600, 60),
+                session_max_age_seconds=env.integer("SESSION_MAX_AGE", 7 * 24 * 3600, 60),
+            ),
+            venues=_venue_settings(env, mode == "production"),
             ingest=_ingest_settings(env),
             visit_rules=replace(_visit_rules(env), max_age_days=retention.days),
             retention=retention,
@@ -327,10 +350,21 @@ def _limit_settings(env: _Env) -> LimitSettings:
     return replace(LimitSettings(), **values)
 
 
-def _venue_settings(env: _Env) -> VenueSettings:
-    base = (env.get("VENUE_BASE_URL") or DEFAULT_VENUE_BASE_URL).rstrip("/")
-    if not base.startswith("https://") or len(base) > 47:
-        raise ConfigError("UNIFIEDQR_VENUE_BASE_URL", "must be https://<host> of at most 47 characters")
+def venue_base_url(text: str, production: bool) -> str:
+    """A checked ``UNIFIEDQR_VENUE_BASE_URL``: https (or http in development), at most 47 characters."""
+    from unifiedqr.codes.venue import is_base_url
+
+    base = text.strip().rstrip("/")
+    if not is_base_url(base, allow_http=not production) or len(base) > 47:
+        wanted = (
+            "https://<host>[:port]" if production else "https://<host>[:port] (or http:// in development)"
+        )
+        raise ConfigError("UNIFIEDQR_VENUE_BASE_URL", f"must be {wanted} of at most 47 characters")
+    return base
+
+
+def _venue_settings(env: _Env, production: bool) -> VenueSettings:
+    base = venue_base_url(env.get("VENUE_BASE_URL") or DEFAULT_VENUE_BASE_URL, production)
     return VenueSettings(base_url=base, batch_cap=env.integer("BATCH_CAP", 5000, 1))
 
 

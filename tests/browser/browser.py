@@ -417,7 +417,7 @@ class DemoServer:
         return next(a for a in self.info["accounts"] if a["role"] == role)
 
     def local_venue_url(self, index: int = 0) -> str:
-        """The venue code's path on this server (the demo's codes carry a placeholder https host)."""
+        """The venue code's URL on this server (the demo signs its codes for its own address)."""
         code = self.info["venues"][index]["code"]
         path = code[code.index("/v/") :]
         return self.url + path
@@ -500,6 +500,48 @@ def wait_for_js(driver: WebDriver, expression: str, timeout: float = 10, poll: f
         if time.monotonic() > deadline:
             raise TimeoutError(f"{expression} still falsy after {timeout} s")
         time.sleep(poll)
+
+
+def sign_in(driver: WebDriver, base_url: str, login: str, password: str) -> str:
+    """Sign in through the sign-in page at ``/`` like a person (typing, then the button); returns the
+    path the role landed on."""
+    from urllib.parse import urlsplit
+
+    driver.delete_all_cookies()
+    driver.get(base_url + "/")
+    driver.find_element(By.ID, "login").send_keys(login)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "#signin-form button[type=submit]").click()
+    wait_for_js(driver, "document.readyState == 'complete' && location.pathname != '/'", timeout=15)
+    return urlsplit(driver.current_url).path
+
+
+def element_boxes(driver: WebDriver, selectors: list[str]) -> list[tuple[int, int, int, int]]:
+    """Viewport boxes ``(left, top, right, bottom)`` of the elements ``selectors`` name (CSS pixels)."""
+    script = (
+        "return arguments[0].flatMap((s) => Array.from(document.querySelectorAll(s))).map((e) => {"
+        " const r = e.getBoundingClientRect();"
+        " return [Math.floor(r.left), Math.floor(r.top), Math.ceil(r.right), Math.ceil(r.bottom)]; });"
+    )
+    return [tuple(box) for box in driver.execute_script(script, selectors)]
+
+
+def blank_boxes(
+    image: Image.Image, boxes: list[tuple[int, int, int, int]], fill: str = "#ff00ff"
+) -> Image.Image:
+    """``image`` with ``boxes`` painted over: parts that differ on every run (a random QID, the code
+    that carries it) are left out of a golden comparison, the layout around them is not."""
+    from PIL import ImageDraw
+
+    out = image.convert("RGB").copy()
+    draw = ImageDraw.Draw(out)
+    for box in boxes:
+        draw.rectangle(box, fill=fill)
+    return out
+
+
+def no_horizontal_scroll(driver: WebDriver) -> bool:
+    return bool(driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 @contextlib.contextmanager

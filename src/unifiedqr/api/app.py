@@ -36,7 +36,19 @@ ROUTER_MODULES: list[str] = [
     "unifiedqr.api.routers.tracing",
 ]
 #: Server-rendered pages, mounted at the root (the venue code's URL is ``/v/<id>/<signature>``).
-PAGE_MODULES: list[str] = ["unifiedqr.web.pages", "unifiedqr.web.conformance_page"]
+#: A module may define ``install(app)``, run after the API's error handlers (``web.framework``'s
+#: security headers and HTML error pages); how to add one: ``web/framework.py``.
+PAGE_MODULES: list[str] = [
+    "unifiedqr.web.pages",
+    "unifiedqr.web.conformance_page",
+    "unifiedqr.web.framework",
+    "unifiedqr.web.signin",
+    "unifiedqr.web.citizen",
+    "unifiedqr.web.declarations",
+    "unifiedqr.web.scanner",
+    "unifiedqr.web.owner",
+    "unifiedqr.web.landing",
+]
 
 
 def create_app(ctx: Services) -> FastAPI:
@@ -75,11 +87,16 @@ def create_app(ctx: Services) -> FastAPI:
         module = importlib.import_module(name)
         app.include_router(module.router, prefix=API_PREFIX)
         limits.update(getattr(module, "BODY_LIMITS", {}))
-    for name in PAGE_MODULES:
-        app.include_router(importlib.import_module(name).router)
+    pages = [importlib.import_module(name) for name in PAGE_MODULES]
+    for module in pages:
+        if hasattr(module, "router"):
+            app.include_router(module.router)
     install_offline_docs(app)
     problems.install(app)
     openapi.install(app)
+    for module in pages:
+        if hasattr(module, "install"):
+            module.install(app)
     app.add_middleware(problems.BodyLimit, default=ctx.settings.max_body_bytes, limits=limits)
     return app
 

@@ -35,6 +35,7 @@ def seed(ctx: Any) -> dict[str, Any]:
     people = _people(ctx, platforms, info)
     _citizens(ctx, host, people, info)
     _declarations(ctx, platforms, people)
+    _health_records(ctx, host, people)
     _venue(ctx, host, info)
     return info
 
@@ -176,6 +177,24 @@ def _declarations(ctx: Any, platforms: dict[str, Any], people: dict[str, Any]) -
     )
 
 
+def _health_records(ctx: Any, host: Any, people: dict[str, Any]) -> None:
+    """Vaccinations, so the demo's cards and doors show colours: Kha Han green (two doses), Bình
+    yellow (one dose); everyone else has no record (red under the default rule file)."""
+    from unifiedqr.services import health
+
+    today = dt.date.today()
+    for person, doses in ((people["an"], (120, 60)), (people["binh"], (30,))):
+        for number, days_ago in enumerate(doses, start=1):
+            body = {
+                "kind": "vaccination",
+                "date": (today - dt.timedelta(days=days_ago)).isoformat(),
+                "dose": number,
+                "doses_in_series": 2,
+                "product": "Comirnaty",
+            }
+            health.add(ctx, host, person.qid, body)
+
+
 def _venue(ctx: Any, host: Any, info: dict[str, Any]) -> None:
     """A restaurant with two entrances, its owner (created with it) and a gate staff login."""
     from unifiedqr.services import venues
@@ -214,36 +233,69 @@ def _venue(ctx: Any, host: Any, info: dict[str, Any]) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the credentials as JSON.")
 @click.option("--no-serve", is_flag=True, help="Seed and print, then exit (for scripts).")
-def demo_cmd(host: str, port: int, data_dir: Path | None, as_json: bool, no_serve: bool) -> None:
-    """Start the platform on a fresh SQLite file with demo platforms, households, people and keys."""
+@click.option(
+    "--tls-cert",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Serve https with this certificate (with --tls-key): a phone's camera page needs TLS.",
+)
+@click.option("--tls-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None)
+def demo_cmd(
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    as_json: bool,
+    no_serve: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+) -> None:
+    """Start the platform on a fresh SQLite file with demo platforms, households, people and keys.
+
+    The venue codes (and posters) point at the demo's own address, so opening a code's URL on this
+    machine reaches its check-in page (``UNIFIEDQR_VENUE_BASE_URL`` overrides it, e.g. with the
+    https address a phone on the same network can reach).
+    """
     from unifiedqr.cli.platform import run_server
-    from unifiedqr.config import Settings
+    from unifiedqr.config import DEFAULT_VENUE_BASE_URL, Settings
     from unifiedqr.errors import InvalidInput
     from unifiedqr.services.context import Services
     from unifiedqr.store.db import upgrade
 
+    if (tls_cert is None) != (tls_key is None):
+        raise InvalidInput("--tls-key", "give both --tls-cert and --tls-key, or neither")
     directory = data_dir or Path(tempfile.mkdtemp(prefix="unifiedqr-demo-"))
     database = directory / "demo.sqlite"
     if database.exists():
         raise InvalidInput("--data-dir", f"{database} already exists; the demo starts from a fresh database")
+    scheme = "https" if tls_cert else "http"
+    base = f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     settings = Settings.from_env(f"sqlite:///{database}")
+    if settings.venues.base_url == DEFAULT_VENUE_BASE_URL:  # the placeholder: use our own address
+        settings = settings.with_venue_base_url(base)
     upgrade(settings.database_url)
     ctx = Services(settings)
     click.echo(f"demo database {database}", err=True)
     info = seed(ctx)
-    base = f"http://{host}:{port}"
-    info.update({"url": f"{base}/api/v1", "docs": f"{base}/api/v1/docs", "database": str(database)})
+    info.update(
+        {
+            "url": f"{base}/api/v1",
+            "docs": f"{base}/api/v1/docs",
+            "home": f"{base}/",
+            "database": str(database),
+        }
+    )
     if as_json:
         emit_json(info)
     else:
         _print(info, base)
     if not no_serve:
-        run_server(ctx, host, port)
+        run_server(ctx, host, port, tls=(tls_cert, tls_key) if tls_cert and tls_key else None)
 
 
 def _print(info: dict[str, Any], base: str) -> None:
     echo = click.echo
-    echo(f"Unified Personal QR demo platform: {info['url']}")
+    echo(f"Unified Personal QR demo: open {info['home']} and sign in with an account below")
+    echo(f"  API:                  {info['url']}")
     echo(f"  API docs (OpenAPI):   {info['docs']}")
     echo(f"  trust list:           {info['url']}/trust-list")
     echo("Platforms (Authorization: Bearer <api key>):")

@@ -106,6 +106,7 @@ class Services:
         #: Stream mode's connection (``UNIFIEDQR_INGEST``): opened by the app's start-up, async.
         self.stream: ScanStream | None = ScanStream(settings.ingest) if settings.ingest else None
         self._credentials: dict[str, tuple[float, Principal]] = {}
+        self._sessions: dict[str, tuple[float, Principal]] = {}
         self._cache_lock = threading.Lock()
 
     def close(self) -> None:
@@ -186,6 +187,7 @@ class Services:
         """Drop cached credentials (after a revocation, logout or disabled account in this process)."""
         with self._cache_lock:
             self._credentials.clear()
+            self._sessions.clear()
 
     def _api_key_principal(self, key: str) -> Principal:
         digest = self.vault.credential_hash(key)
@@ -208,8 +210,26 @@ class Services:
 
     def _token_principal(self, token: str) -> Principal:
         account_id, version = read_token(self.vault, token)
+        return self._account_principal(account_id, version)
+
+    def _account_principal(self, account_id: int, version: int) -> Principal:
         with self.db.read() as session:
             account = session.get(Account, account_id)
             if account is None or account.disabled or account.token_version != version:
                 raise Unauthenticated("the bearer token is no longer valid; log in again")
             return principal_for(account.id, account.public_id, account.role, account.name, account.person_id)
+
+    def session_principal(self, session_id: str, account_id: int, token_version: int) -> Principal:
+        """The principal of a web page session (``web/sessions.py`` checked its cookie's MAC and
+        expiry): the account must still exist, be enabled and have this ``token_version``, so a
+        password change or "log out everywhere" voids sessions as it voids tokens. Cached like
+        credentials, in a dict of its own: a session is never a bearer credential."""
+        cached = self._sessions.get(session_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        principal = self._account_principal(account_id, token_version)
+        with self._cache_lock:
+            if len(self._sessions) > _CACHE_LIMIT:
+                self._sessions.clear()
+            self._sessions[session_id] = (time.monotonic() + self.settings.api_key_cache_seconds, principal)
+        return principal

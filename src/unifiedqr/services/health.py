@@ -82,6 +82,15 @@ def records_of(session: Session, vault: Vault, person_id: int) -> list[Record]:
     return decrypt_records(vault, list(blobs))
 
 
+def own_status(ctx: Services, principal: Principal) -> HealthStatus:
+    """The caller's own colour (a citizen's card), from their own records under the rule file."""
+    principal.require(Permission.SELF_PEOPLE_READ)
+    if principal.person_id is None:
+        return neutral("no_person")
+    with ctx.db.read() as session:
+        return status(ctx, records_of(session, ctx.vault, principal.person_id))
+
+
 def door_colour(ctx: Services, verification: str, person_id: int | None) -> HealthStatus:
     """What a door shows for a scan (see the module docstring): only a valid signature earns a colour."""
     if verification != "valid":

@@ -184,7 +184,8 @@ def entrance_of(info: VenueInfo, entrance_id: str | None, field: str = "entrance
 def resolve_code(ctx: Services, text: object, now: dt.datetime, field: str = "venue_code") -> VenueInfo:
     """The venue of a scanned venue code, or a ScanRejected naming why not (same names as offline)."""
     value = text.strip() if isinstance(text, str) else ""
-    if not is_venue_url(value):
+    dev = not ctx.settings.production  # http:// codes (the demo's own address) only in development
+    if not is_venue_url(value, allow_http=dev):
         kind = classify(value).kind
         if kind in ("personal", "cccd", "eu_dcc"):
             raise ScanRejected(field, Code.WRONG_KIND, f"a {kind} code is scanned by venue staff, not here")
@@ -192,13 +193,13 @@ def resolve_code(ctx: Services, text: object, now: dt.datetime, field: str = "ve
             field, Code.MALFORMED, "not a venue code (https://<host>/v/<venue id>/<signature>)"
         )
     rt = ctx.venues
-    verification = verify_venue(value, rt.trust(), now)
+    verification = verify_venue(value, rt.trust(), now, allow_http=dev)
     if verification.status is Status.UNKNOWN_KEY:
         rt.forget()  # a key published since the cache was filled
-        verification = verify_venue(value, rt.trust(), now)
+        verification = verify_venue(value, rt.trust(), now, allow_http=dev)
     if not verification.valid:
         raise ScanRejected(field, verification.status.value, verification.reason or "not a valid venue code")
-    code = parse_venue_url(value)
+    code = parse_venue_url(value, allow_http=dev)
     info = rt.venue(code.venue_id)
     if info is None:
         raise ScanRejected(field, Code.UNKNOWN_VENUE, "no venue is registered with this code")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from unifiedqr.codes.build import normalise_phone
 from unifiedqr.codes.signing import revocation_id_of
-from unifiedqr.codes.venue import sign_venue
+from unifiedqr.codes.venue import VenueCode, sign_venue
 from unifiedqr.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from unifiedqr.services import accounts
 from unifiedqr.services.audit import AuditAction, record
@@ -90,6 +90,12 @@ class WithdrawnCode:
     withdrawn_revocation_id: str
 
 
+def _sign(ctx: Services, public_id: str, now: dt.datetime) -> VenueCode:
+    """The venue's code on the configured host (``http://`` accepted only outside production)."""
+    base = ctx.settings.venues.base_url
+    return sign_venue(base, public_id, ctx.keys.current(now), now, allow_http=not ctx.settings.production)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Registration
 # ---------------------------------------------------------------------------------------------------
@@ -149,7 +155,7 @@ def register(ctx: Services, principal: Principal, reg: VenueRegistration) -> Reg
     clean = _clean(reg)
     now = ctx.now()
     public_id = secrets.token_urlsafe(8)  # 11 characters, random: never a counter
-    code = sign_venue(ctx.settings.venues.base_url, public_id, ctx.keys.current(now), now)
+    code = _sign(ctx, public_id, now)
     with ctx.db.write() as session:
         if principal.role is Role.VENUE_OWNER:
             owner_id, owner_password = principal.account, None
@@ -320,7 +326,7 @@ def withdraw_code(ctx: Services, principal: Principal, venue_id: str) -> Withdra
     """Sign a new code for the venue; the old one goes on ``revoked_codes`` (a lost or defaced poster)."""
     info = venue_for(ctx, principal, venue_id, Permission.VENUE_MANAGE)
     now = ctx.now()
-    code = sign_venue(ctx.settings.venues.base_url, info.public_id, ctx.keys.current(now), now)
+    code = _sign(ctx, info.public_id, now)
     old = revocation_id_of(info.code_signature)
     with ctx.db.write() as session:
         _check_withdrawals(session, info.id, now)

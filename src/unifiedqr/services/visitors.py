@@ -92,8 +92,8 @@ def identify(
         return Visitor("cccd", "none", None, card.id_number, None, card.full_name)
     if passport is not None and value.startswith("HC1:"):
         return passport(value)
-    if is_venue_url(value) or value.startswith("HC1:"):
-        kind = "venue" if value.startswith("https://") else "eu_dcc"
+    if is_venue_url(value, allow_http=True) or value.startswith("HC1:"):  # refused either way
+        kind = "eu_dcc" if value.startswith("HC1:") else "venue"
         raise ScanRejected(field, Code.WRONG_KIND, f"a {kind} code cannot be scanned at an entrance")
     if re.fullmatch(r"[+\d][\d .()-]{7,18}", value):
         return identify(None, value, trust, now, field)

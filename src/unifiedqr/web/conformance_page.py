@@ -31,8 +31,8 @@ def _template() -> Template:
 
 
 _STYLE = (
-    '<table style="width:100%;border-collapse:collapse;font-size:.95rem">'
-    '<thead><tr style="text-align:left;border-bottom:1px solid #999">'
+    '<div class="table-wrap"><table>'
+    "<thead><tr>"
     "<th>Ứng dụng · App</th><th>Phiên bản · Version</th><th>Ngày duyệt · Approved</th></tr></thead>"
 )
 
@@ -44,7 +44,7 @@ def _row(app: dict[str, Any]) -> str:
     note = f"<br><small>{warnings} cảnh báo · warnings: {codes}</small>" if warnings else ""
     name, vendor = html.escape(app["name"]), html.escape(app["vendor"])
     return (
-        '<tr style="border-bottom:1px solid #ddd">'
+        "<tr>"
         f"<td><strong>{name}</strong><br><small>{vendor}</small>{note}</td>"
         f"<td>{html.escape(app['version'])}</td><td>{html.escape(app['date'])}</td></tr>"
     )
@@ -54,7 +54,7 @@ def render(published: conformance_list.PublishedList) -> str:
     document = json.loads(published.document)
     apps = document["apps"]
     if apps:
-        body = _STYLE + "<tbody>" + "".join(_row(a) for a in apps) + "</tbody></table>"
+        body = _STYLE + "<tbody>" + "".join(_row(a) for a in apps) + "</tbody></table></div>"
     else:
         body = '<div class="box warn">Chưa có ứng dụng nào được duyệt · No app is approved yet.</div>'
     how = (

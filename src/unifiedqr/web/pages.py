@@ -28,6 +28,7 @@ from unifiedqr.errors import InvalidInput, ScanRejected, TooManyRequests
 from unifiedqr.services import checkins
 from unifiedqr.services.context import Services
 from unifiedqr.services.venue_runtime import VenueInfo, resolve_code
+from unifiedqr.web import landing
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,11 +85,14 @@ def _address(info: VenueInfo) -> str:
 
 
 @router.get("/v/{venue_id}/{signature}", response_class=HTMLResponse)
-async def checkin_page(venue_id: str, signature: str, ctx: Services = Depends(services)) -> HTMLResponse:
+async def checkin_page(
+    venue_id: str, signature: str, request: Request, ctx: Services = Depends(services)
+) -> HTMLResponse:
     found = await call(ctx, _venue, ctx, venue_id, signature)
     if isinstance(found, HTMLResponse):
         return found
-    return _page(200, found.name, _address(found), form=_FORM)
+    # Issue 16: signing in and the camera, beside this form (web/landing.py).
+    return _page(200, found.name, _address(found), form=_FORM + await landing.options(request, found))
 
 
 @router.post("/v/{venue_id}/{signature}", response_class=HTMLResponse)
