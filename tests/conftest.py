@@ -23,7 +23,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from tests.support import OPERATOR, create_account, open_test_services
+from tests.support import OPERATOR, create_account, missing_service, open_test_services
 from unifiedqr.api.app import create_app
 from unifiedqr.client import Client
 from unifiedqr.services import accounts
@@ -51,7 +51,7 @@ def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this session, dropped at the end."""
     reason = _pg_answers()
     if reason:
-        pytest.skip(reason)
+        missing_service(reason)
     import psycopg
 
     name = f"uqr_test_{secrets.token_hex(6)}"

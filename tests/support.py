@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+import pytest
 
 from unifiedqr.config import PasswordHashing, Settings
 from unifiedqr.services import accounts
@@ -34,6 +38,28 @@ def open_test_services(url: str, data_dir: Path, **overrides: Any) -> Services:
 def create_account(ctx: Services, **fields: Any) -> accounts.NewAccount:
     """An account made by the host operator (``role``, ``name``, ``password``, ``username``...)."""
     return accounts.create_account(ctx, OPERATOR, accounts.AccountRequest(**fields))
+
+
+def in_ci() -> bool:
+    """``CI`` set to anything but an explicit no: CI runs every test, so nothing may skip there."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing_service(reason: str) -> NoReturn:
+    """A server a test needs is not there: skip saying why on a developer's machine, fail under CI
+    (``.ci/run`` starts PostgreSQL, Redis, NATS and installs Chromium and Tesseract)."""
+    if in_ci():
+        pytest.fail(f"{reason}. CI is set, so this fails rather than skips.", pytrace=False)
+    pytest.skip(reason)
+
+
+def answers(port: int, host: str = "127.0.0.1") -> bool:
+    """Something accepts TCP connections on ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]  # not a test, despite the name

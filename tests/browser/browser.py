@@ -79,11 +79,6 @@ class By:
     TAG_NAME = "tag name"
 
 
-def in_ci() -> bool:
-    """``CI`` set to anything but an explicit no: CI must run the browser tests, never skip them."""
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
 def missing_browser() -> str | None:
     """Why the browser tests cannot run here, or None when Chromium, its driver and Selenium exist."""
     problems = []

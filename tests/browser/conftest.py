@@ -26,12 +26,12 @@ import pytest
 from tests.browser.browser import (
     DemoServer,
     StaticServer,
-    in_ci,
     missing_browser,
     render_code_png,
     start_chrome,
     write_y4m,
 )
+from tests.support import missing_service
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
@@ -42,9 +42,7 @@ def require_browser() -> None:
     reason = missing_browser()
     if reason is None:
         return
-    if in_ci():
-        pytest.fail(f"{reason}. CI is set, so the browser tests fail rather than skip.", pytrace=False)
-    pytest.skip(reason)
+    missing_service(reason)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tests.support import OPERATOR, open_test_services
+from tests.support import OPERATOR, missing_service, open_test_services
 
 from unifiedqr.selfcheck import postgres
 from unifiedqr.services import accounts, venue_history, venues
@@ -20,7 +20,7 @@ from unifiedqr.services.checkins import StaffScan, staff_scan
 def cluster():
     reason = postgres.unavailable_reason()
     if reason:
-        pytest.skip(reason)
+        missing_service(reason)
     pair = postgres.Cluster()
     pair.add_replica()
     yield pair

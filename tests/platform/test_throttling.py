@@ -150,13 +150,14 @@ def test_x_forwarded_for_counts_only_through_trusted_proxies(ctx, client_at, use
 @pytest.mark.redis
 def test_limits_are_shared_by_workers_through_redis(ctx, tmp_path):
     """Two service containers (two workers) with UNIFIEDQR_REDIS_URL count one login's failures once."""
+    from tests.support import missing_service
     from tests.unit.test_limits import REDIS_URL, _redis_answers
 
     from unifiedqr.api.app import create_app
     from unifiedqr.services.context import Services
 
     if not _redis_answers():
-        pytest.skip("Redis on 127.0.0.1:6379 does not answer")
+        missing_service("Redis on 127.0.0.1:6379 does not answer")
     shared = dataclasses.replace(ctx.settings, redis_url=REDIS_URL)
     workers = [Services(shared), Services(shared)]
     name = f"user{secrets.token_hex(3)}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 
 import pytest
 
@@ -13,15 +12,7 @@ from unifiedqr.store.stream import ScanStream, StreamSettings, StreamUnavailable
 NATS = "nats://127.0.0.1:4222"
 
 
-def _nats_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 4222), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _nats_answers(), reason="NATS does not answer on 127.0.0.1:4222")
+pytestmark = pytest.mark.usefixtures("nats")
 
 
 def settings(**changes: object) -> StreamSettings:

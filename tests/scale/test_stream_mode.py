@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.scale.test_stream import _nats_answers
 from tests.support import OPERATOR, open_test_services
 from tests.venues.venue_helpers import local_time
 from unifiedqr.api.app import create_app
@@ -29,7 +28,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-pytestmark = pytest.mark.skipif(not _nats_answers(), reason="NATS does not answer on 127.0.0.1:4222")
+pytestmark = pytest.mark.usefixtures("nats")
 
 
 class Node:

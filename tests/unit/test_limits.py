@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import missing_service
 from unifiedqr.config import Rate
 from unifiedqr.errors import TooManyRequests
 from unifiedqr.services.limits import Limiter, MemoryBackend, RedisBackend
@@ -46,7 +47,7 @@ def limiter(request: pytest.FixtureRequest) -> Iterator[tuple[Limiter, Clock]]:
         made = Limiter(MemoryBackend(), _digest, clock)
     else:
         if not _redis_answers():
-            pytest.skip("Redis on 127.0.0.1:6379 does not answer")
+            missing_service("Redis on 127.0.0.1:6379 does not answer")
         salt = secrets.token_hex(4)  # keys of their own: other test runs may share this Redis
         made = Limiter(RedisBackend(REDIS_URL), lambda t: _digest(salt + t), clock)
     yield made, clock
@@ -127,7 +128,7 @@ def test_a_refusal_is_logged_once_per_burst(caplog):
 @pytest.mark.redis
 def test_two_workers_share_their_counts_through_redis():
     if not _redis_answers():
-        pytest.skip("Redis on 127.0.0.1:6379 does not answer")
+        missing_service("Redis on 127.0.0.1:6379 does not answer")
     salt = secrets.token_hex(4)
     one = Limiter(RedisBackend(REDIS_URL), lambda t: _digest(salt + t))
     two = Limiter(RedisBackend(REDIS_URL), lambda t: _digest(salt + t))
