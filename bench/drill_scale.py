@@ -31,10 +31,10 @@ from pathlib import Path
 
 import httpx
 
-from support import venue_scans
 from support.common import RESULTS, report, row
 from unifiedqr.imaging.charts import Series, line_chart
 from unifiedqr.imaging.scene import to_png, to_svg
+from unifiedqr.selfcheck import door as doors
 from unifiedqr.selfcheck import postgres
 from unifiedqr.selfcheck.server import ServerProcess
 
@@ -149,7 +149,7 @@ def _drain(url: str, venue: str, acked: int, timeout: float) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         with contextlib.suppress(Exception):
-            if venue_scans.stored(url, venue)[0] >= acked:
+            if doors.stored(url, venue)[0] >= acked:
                 break
         time.sleep(1)
     return time.monotonic() - started
@@ -167,7 +167,7 @@ def drill(seconds: float, workers: int, rate: float, scanners: int) -> list[dict
     server = ServerProcess(url, data, workers=workers, env=env)
     consumer: subprocess.Popen[bytes] | None = None
     try:
-        door = venue_scans.prepare(url, data, 2000)
+        door = doors.prepare(url, data, 2000)
         venue, token, codes = door.venue_id, door.token, door.codes
         server.start(timeout=60)
         consumer = subprocess.Popen(
@@ -189,7 +189,7 @@ def drill(seconds: float, workers: int, rate: float, scanners: int) -> list[dict
         for thread in threads:
             thread.join()
         drain = _drain(url, venue, len(load.acked), 180)
-        stored, rows = venue_scans.stored(url, venue)
+        stored, rows = doors.stored(url, venue)
         return _results(load, stored, rows, drain, seconds, events, t0)
     finally:
         if consumer is not None:

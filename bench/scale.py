@@ -43,9 +43,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from support import venue_scans
 from support.common import report, row
 from support.loadgen import Result, build_request, closed_loop
+from unifiedqr.selfcheck import door as doors
 from unifiedqr.selfcheck.server import ServerProcess
 
 NATS = "nats://127.0.0.1:4222"
@@ -153,7 +153,7 @@ def raw_publish(seconds: float, in_flight: int, size: int) -> float:
 # -- the server under load ------------------------------------------------------------------------
 
 
-def _scan_requests(server: ServerProcess, door: venue_scans.Door, tag: str) -> Any:
+def _scan_requests(server: ServerProcess, door: doors.Door, tag: str) -> Any:
     host = f"127.0.0.1:{server.port}"
     headers = {"Authorization": f"Bearer {door.token}", "Content-Type": "application/json"}
     path = f"/api/v1/venues/{door.venue_id}/scans"
@@ -165,7 +165,7 @@ def _scan_requests(server: ServerProcess, door: venue_scans.Door, tag: str) -> A
     return make
 
 
-def load(server: ServerProcess, door: venue_scans.Door, tag: str, seconds: float, concurrency: int) -> Result:
+def load(server: ServerProcess, door: doors.Door, tag: str, seconds: float, concurrency: int) -> Result:
     """A short warm-up, then the closed loop; only 2xx answers count as acknowledged."""
     make = _scan_requests(server, door, tag)
     warm = lambda index: make(10**7 + index)  # noqa: E731 - distinct keys from the measured run
@@ -195,7 +195,7 @@ class Run:
 
     url: str
     data: Path
-    door: venue_scans.Door
+    door: doors.Door
     seconds: float
     concurrency: int
 
@@ -217,7 +217,7 @@ def drain(run: Run, stream: str) -> tuple[int, float]:
     server = ServerProcess(url, run.data, workers=1, env=_env(stream, consumers=0))
     server.start(timeout=60)
     try:
-        before, _ = venue_scans.stored(url, door.venue_id)
+        before, _ = doors.stored(url, door.venue_id)
         make = _scan_requests(server, door, "drain")
         deadline = time.perf_counter() + run.seconds
         result = asyncio.run(closed_loop("127.0.0.1", server.port, make, 10**7, run.concurrency, deadline))
@@ -234,7 +234,7 @@ def drain(run: Run, stream: str) -> tuple[int, float]:
         first_count = 0
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
-            count, _ = venue_scans.stored(url, door.venue_id)
+            count, _ = doors.stored(url, door.venue_id)
             now = time.perf_counter()
             if first is None and count > before:
                 first, first_count = now, count
@@ -255,7 +255,7 @@ def settle(url: str, venue: str, expected: int, timeout: float = 180) -> int:
     deadline = time.monotonic() + timeout
     count = 0
     while time.monotonic() < deadline:
-        count, _ = venue_scans.stored(url, venue)
+        count, _ = doors.stored(url, venue)
         if count >= expected:
             break
         time.sleep(0.2)
@@ -290,7 +290,7 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     total_acked = 0
     try:
-        door = venue_scans.prepare(url, data, 2000)
+        door = doors.prepare(url, data, 2000)
         run = Run(url, data, door, seconds, args.concurrency)
         size = len(json.dumps({"text": door.codes[0], "idempotency_key": "x" * 20})) + 200
         print(f"{time.monotonic() - began:5.1f} s  raw ceilings", file=sys.stderr)
@@ -316,7 +316,7 @@ def main() -> None:
         total_acked += backlog
         rows.append(row("stream_drain", drain_rate, "rows/s", copy_rate, backlog=backlog))
         stored = settle(url, door.venue_id, total_acked)
-        _, stored_rows = venue_scans.stored(url, door.venue_id)
+        _, stored_rows = doors.stored(url, door.venue_id)
         rows.append(row("scans_acknowledged", total_acked, "scans"))
         rows.append(row("scans_lost", max(0, total_acked - stored), "scans"))
         rows.append(row("scans_stored_twice", stored_rows - stored, "scans"))

@@ -1,12 +1,14 @@
-"""A venue ready for door scans, shared by the scale bench and the scale drill.
+"""A venue ready for door scans: for the scale bench, the scale drill and the outage test.
 
 Schema, one venue, its gate staff (a bearer token) and signed codes of distinct people: what a
 door's scanners need, built through the service layer so the server under test sees real rows.
+PostgreSQL only (``stored`` counts with psycopg, as an operator would check after a drill).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,14 +31,13 @@ def prepare(url: str, data: Path, codes: int) -> Door:
 
     upgrade(url)
     ctx = Services(Settings.from_env(url, environ={"UNIFIEDQR_DATA_DIR": str(data)}))
-    operator = host_operator("bench@localhost")
+    operator = host_operator("door@localhost")
     try:
         reg = venues.VenueRegistration("Chợ Đêm", "market", "HCM", "Q1", "BT", "1 Lê Lợi", "0911111111")
         venue = venues.register(ctx, operator, reg)
-        venues.add_staff(
-            ctx, operator, venue.venue_id, name="Gate", username="gate", password="correct horse"
-        )
-        token = accounts.login(ctx, "gate", "correct horse").access_token
+        password = secrets.token_urlsafe(12)
+        venues.add_staff(ctx, operator, venue.venue_id, name="Gate", username="gate", password=password)
+        token = accounts.login(ctx, "gate", password).access_token
         now = dt.datetime.now(dt.UTC)
         key = ctx.keys.current(now)
         signed = [
