@@ -34,6 +34,7 @@ ROUTER_MODULES: list[str] = [
     "unifiedqr.api.routers.health_records",
     "unifiedqr.api.routers.lookups",
     "unifiedqr.api.routers.tracing",
+    "unifiedqr.api.routers.dashboard",
 ]
 #: Server-rendered pages, mounted at the root (the venue code's URL is ``/v/<id>/<signature>``).
 #: A module may define ``install(app)``, run after the API's error handlers (``web.framework``'s
@@ -48,6 +49,8 @@ PAGE_MODULES: list[str] = [
     "unifiedqr.web.scanner",
     "unifiedqr.web.owner",
     "unifiedqr.web.landing",
+    "unifiedqr.web.console",
+    "unifiedqr.web.cases",
 ]
 
 

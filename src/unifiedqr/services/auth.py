@@ -92,6 +92,8 @@ class Permission(enum.StrEnum):
     TRACING_MANAGE = "any:tracing:manage"
     TRACING_EXPORT = "any:tracing:export"
     PLATFORM_NOTICES_READ = "platform:notices:read"
+    # the officials' dashboard (issue 16): counts per hour, province and open cases, never a person
+    STATS_READ = "any:stats:read"
 
 
 P = Permission
@@ -108,6 +110,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.OUTBOX_READ,
             P.ASSESSMENTS_MANAGE,
             P.ANY_LOOKUP,
+            P.STATS_READ,
         }
     ),
     Role.PLATFORM: frozenset(
@@ -143,10 +146,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.HEALTH_RECORDS_WRITE,
             P.TRACING_MANAGE,
             P.TRACING_EXPORT,
+            P.STATS_READ,
         }
     ),
     #: Contact tracers (issue 12) work cases and nothing else; exporting a list is an official's.
-    Role.TRACER: frozenset({P.TRACING_MANAGE}),
+    Role.TRACER: frozenset({P.TRACING_MANAGE, P.STATS_READ}),
     Role.CITIZEN: frozenset(
         {
             P.SELF_PEOPLE_READ,

@@ -1,0 +1,116 @@
+"""The officials' dashboard: scans per local hour and per province for one day, and open cases.
+
+Counts only, never a person: no audit row (nothing about anyone is read), but still behind a
+permission (``any:stats:read``: officials, tracers, administrators), since where people went in a
+province is the kind of fact a stranger should not tally. One aggregate query over the day's events
+(index ``occurred_at``; on PostgreSQL the day's partitions only), on the replica when one is fresh:
+the hour is computed in the database, so a day of 40 million scans returns at most 24 x provinces
+x 3 rows. Duplicates (a second scan within the visit rules' window) are not counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Integer, cast, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from unifiedqr.services.auth import Permission, Principal
+from unifiedqr.services.context import Services
+from unifiedqr.services.venue_history import parse_day
+from unifiedqr.services.visits import DUPLICATE, IN
+from unifiedqr.store.tracing_models import TracingCase
+from unifiedqr.store.venue_models import ScanEvent, Venue
+
+TOP_PROVINCES = 20  # the chart's rows; the table lists every province with a scan
+
+
+@dataclass(frozen=True)
+class HourTotal:
+    hour: int  # local hour 0-23
+    check_ins: int
+    check_outs: int
+
+
+@dataclass(frozen=True)
+class ProvinceTotal:
+    province: str
+    check_ins: int
+    check_outs: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    date: dt.date  # the local day
+    utc_offset_minutes: int
+    hours: list[HourTotal]
+    provinces: list[ProvinceTotal]  # most check-ins first
+    total_check_ins: int
+    total_check_outs: int
+    open_cases: int | None  # None when the caller may not see tracing cases
+
+
+def _local_hour(session: Session, offset_minutes: int) -> ColumnElement[int]:
+    """The scan's local hour (0-23), computed by the database that holds it."""
+    if session.get_bind().dialect.name == "sqlite":  # naive UTC text: strftime shifts and formats it
+        shift: ColumnElement[str] = literal_column(f"'{int(offset_minutes):+d} minutes'")
+        return cast(func.strftime("%H", ScanEvent.occurred_at, shift), Integer)
+    local = func.timezone("UTC", ScanEvent.occurred_at) + func.make_interval(0, 0, 0, 0, 0, offset_minutes)
+    return cast(func.extract("hour", local), Integer)
+
+
+def _counts(
+    session: Session, start: dt.datetime, end: dt.datetime, offset_minutes: int
+) -> list[tuple[str, int, str, int]]:
+    hour = _local_hour(session, offset_minutes).label("hour")
+    query = (
+        select(Venue.province, hour, ScanEvent.direction, func.count())
+        .join(Venue, Venue.id == ScanEvent.venue_id)
+        .where(
+            ScanEvent.occurred_at >= start,
+            ScanEvent.occurred_at < end,
+            ScanEvent.direction != DUPLICATE,
+        )
+        .group_by(Venue.province, hour, ScanEvent.direction)
+    )
+    return [(p, int(h), d, int(n)) for p, h, d, n in session.execute(query).all()]
+
+
+def overview(ctx: Services, principal: Principal, date: str | None = None) -> Overview:
+    """Scans of the local day ``date`` (``YYYY-MM-DD``; today by default) per hour and province."""
+    principal.require(Permission.STATS_READ)
+    day = parse_day(ctx, date)
+    rules = ctx.venues.rules
+    start = dt.datetime.combine(day, dt.time(), dt.UTC) - rules.offset
+    with ctx.db.replica_read() as session:
+        rows = _counts(session, start, start + dt.timedelta(days=1), rules.utc_offset_minutes)
+    with ctx.db.read() as session:  # cases are small and must be current: the primary
+        open_cases = (
+            session.scalar(select(func.count()).select_from(TracingCase).where(TracingCase.status == "open"))
+            if principal.can(Permission.TRACING_MANAGE)
+            else None
+        )
+    ins, outs = [0] * 24, [0] * 24
+    by_province: dict[str, list[int]] = {}
+    for province, hour, direction, n in rows:
+        tally = by_province.setdefault(province, [0, 0])
+        if direction == IN:
+            ins[hour % 24] += n
+            tally[0] += n
+        else:
+            outs[hour % 24] += n
+            tally[1] += n
+    provinces = sorted(
+        (ProvinceTotal(p, i, o) for p, (i, o) in by_province.items()),
+        key=lambda t: (-t.check_ins, -t.check_outs, t.province),
+    )
+    return Overview(
+        day,
+        rules.utc_offset_minutes,
+        [HourTotal(h, ins[h], outs[h]) for h in range(24)],
+        provinces,
+        sum(ins),
+        sum(outs),
+        int(open_cases) if open_cases is not None else None,
+    )
