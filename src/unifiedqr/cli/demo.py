@@ -37,6 +37,7 @@ def seed(ctx: Any) -> dict[str, Any]:
     _declarations(ctx, platforms, people)
     _health_records(ctx, host, people)
     _venue(ctx, host, info)
+    _tracing(ctx, people, info)
     return info
 
 
@@ -60,6 +61,7 @@ def _staff_accounts(ctx: Any, host: Any, info: dict[str, Any]) -> None:
     for role, name, login in (
         ("administrator", "Demo administrator", "admin"),
         ("health_official", "Demo health official", "official"),
+        ("tracer", "Demo contact tracer", "tracer"),
         ("assessor", "Demo assessor", "assessor"),
     ):
         password = _password()
@@ -220,6 +222,47 @@ def _venue(ctx: Any, host: Any, info: dict[str, Any]) -> None:
         {"role": "venue_owner", "login": "0987000111", "password": venue.owner_password},
         {"role": "venue_staff", "login": "gate", "password": gate_pw},
     ]
+
+
+def _tracing(ctx: Any, people: dict[str, Any], info: dict[str, Any]) -> None:
+    """Yesterday's lunch at the restaurant (Bình, Kha Han, three visitors by phone), and an open case
+    for Bình, so the officials' console has a trace, a graph and a timeline on its first click."""
+    from unifiedqr.services import accounts, checkins, tracing
+
+    def principal(role: str) -> Any:
+        account = next(a for a in info["accounts"] if a["role"] == role)
+        return ctx.credential(accounts.login(ctx, account["login"], account["password"]).access_token)
+
+    gate, official = principal("venue_staff"), principal("health_official")
+    offset = ctx.venues.rules.offset
+    local = dt.timezone(offset)
+    day = (dt.datetime.now(dt.UTC) + offset).date() - dt.timedelta(days=1)
+    venue = info["venues"][0]["venue_id"]
+
+    def at(hour: int, minute: int) -> str:
+        return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=local).isoformat()
+
+    visits: list[tuple[dict[str, str], str, str]] = [
+        ({"text": people["binh"].payload}, at(12, 5), at(12, 55)),
+        ({"text": people["an"].payload}, at(12, 15), at(13, 10)),
+        ({"phone": "0912000701"}, at(12, 20), at(12, 45)),
+        ({"phone": "0912000702"}, at(12, 40), at(13, 30)),
+        ({"phone": "0912000703"}, at(19, 0), at(19, 40)),
+    ]
+    for who, start, end in visits:
+        for when in (start, end):
+            checkins.staff_scan(ctx, gate, checkins.StaffScan(venue, at=when, **who))
+    start = dt.datetime(day.year, day.month, day.day, tzinfo=local) - dt.timedelta(days=2)
+    tracing.open_case(
+        ctx,
+        official,
+        tracing.NewCase(
+            people["binh"].qid,
+            start.isoformat(),
+            dt.datetime.now(dt.UTC).isoformat(),
+            note="demo: a positive test today",
+        ),
+    )
 
 
 @click.command("demo")

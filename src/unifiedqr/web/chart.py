@@ -81,3 +81,49 @@ def _legend(series: Sequence[Series], y: float) -> str:
         out.append(f'<text x="{x + 18:.0f}" y="{y:.0f}" font-size="13" fill="{INK}">{escape(s.label)}</text>')
         x += 30 + 7.5 * len(s.label)
     return "".join(out)
+
+
+ROW_H, LABEL_W = 26, 170
+
+
+def ranked_bars(
+    title: str,
+    description: str,
+    rows: Sequence[tuple[str, Sequence[int]]],
+    series: Sequence[Series],
+    chart_id: str,
+) -> str:
+    """Horizontal stacked bars, one row per label (already ranked), ``series`` giving the fills and
+    legend; each row's values are in series order. Labels longer than the gutter are cut with "…"."""
+    top = max((sum(values) for _, values in rows), default=0)
+    scale = nice_step(top) * 4
+    height = TOP + ROW_H * max(len(rows), 1) + 40
+    plot_w = WIDTH - LABEL_W - RIGHT - 40
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" '
+        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
+    ]
+    for index, (label, values) in enumerate(rows):
+        y = TOP + ROW_H * index
+        shown = label if len(label) <= 22 else label[:21] + "…"
+        parts.append(
+            f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end" font-size="13" fill="{INK}">'
+            f"{escape(shown)}<title>{escape(label)}</title></text>"
+        )
+        x = float(LABEL_W)
+        for s, value in zip(series, values, strict=True):
+            w = plot_w * value / scale
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{ROW_H - 8}" '
+                f'fill="{s.fill}" rx="1.5">'
+                f"<title>{escape(label)} · {escape(s.label)}: {value}</title></rect>"
+            )
+            x += w
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 17}" font-size="12" fill="{INK}">{sum(values)}</text>')
+    if not rows:
+        parts.append(f'<text x="{LABEL_W}" y="{TOP + 17}" font-size="13" fill="{INK}">—</text>')
+    parts.append(_legend(series, height - 12))
+    parts.append("</svg>")
+    return "".join(parts)

@@ -28,6 +28,7 @@ from unifiedqr.services.auth import Permission, Principal, Role
 from unifiedqr.services.context import Services
 from unifiedqr.web.framework import HOMES, inline_svg, nav, render, services_of, signed_in
 from unifiedqr.web.sessions import PageSession
+from unifiedqr.web.words import COLOURS
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,19 +51,11 @@ class HealthColour:
     valid_until: dt.datetime | None = None
 
 
-LABELS = {
-    "green": ("Mã xanh", "Green"),
-    "yellow": ("Mã vàng", "Yellow"),
-    "red": ("Mã đỏ", "Red"),
-    "neutral": ("Chưa có thông tin sức khỏe", "No health status"),
-}
-
-
 def health_colour(ctx: Services, principal: Principal, qid: str) -> HealthColour:
     """The holder's colour on their card: ``services.health.own_status`` (their own health records
     under the province's rule file, now), with its reason and until when it holds."""
     found = health.own_status(ctx, principal)
-    vi, en = LABELS.get(found.colour, LABELS["neutral"])
+    vi, en = COLOURS.get(found.colour, COLOURS["neutral"])
     return HealthColour(found.colour, vi, en, found.reason, found.valid_until)
 
 

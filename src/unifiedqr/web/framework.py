@@ -89,6 +89,12 @@ def menu(principal: Principal | None) -> list[NavItem]:
     return [item for item in NAV if principal.can(item.permission)]
 
 
+def current_item(items: list[NavItem], path: str) -> str:
+    """The menu entry a page belongs to: the longest entry path that is the page's path or a parent."""
+    matching = [item.path for item in items if path == item.path or path.startswith(item.path + "/")]
+    return max(matching, key=len, default="")
+
+
 # -- templates ------------------------------------------------------------------------------------
 @lru_cache(maxsize=1)
 def environment() -> Environment:
@@ -148,6 +154,7 @@ def render(
     """The page ``template`` with the signed-in session (menu, CSRF token) and ``context``."""
     found = session or getattr(request.state, "page_session", None)
     offset = services_of(request).venues.rules.offset
+    items = menu(found.principal if found else None)
     body = (
         environment()
         .get_template(template)
@@ -156,7 +163,8 @@ def render(
             zone=zone_label(offset),
             session=found,
             csrf=found.csrf if found else "",
-            menu=menu(found.principal if found else None),
+            menu=items,
+            current=current_item(items, request.url.path),
             path=request.url.path,
             **context,
         )

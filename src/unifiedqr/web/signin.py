@@ -1,8 +1,8 @@
 """Signing in and out: ``GET /`` is the sign-in page (fields ``login`` and ``password``, the same
 accounts as ``POST /api/v1/auth/token``); each role then lands on its own page (:data:`HOMES`).
 
-Also here: the console page officials and administrators land on (phase 2 grows it), and the
-short-lived bearer token a page asks for to call the JSON API (``POST /session/api-token``).
+Also here: the short-lived bearer token a page asks for to call the JSON API
+(``POST /session/api-token``). Officials land on the console (``web/console.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from unifiedqr.web.framework import (
     PageError,
     checked_form,
     home_of,
-    nav,
     read_form,
     redirect,
     render,
@@ -33,9 +32,6 @@ from unifiedqr.web.framework import (
 from unifiedqr.web.sessions import PageSession
 
 router = APIRouter(include_in_schema=False)
-
-HOMES.update({Role.HEALTH_OFFICIAL: "/console", Role.ADMINISTRATOR: "/console"})
-nav("/console", "Bảng điều khiển", "Console", Permission.ANY_PEOPLE_READ)
 
 
 def _form(
@@ -94,7 +90,7 @@ async def signin_submit(request: Request) -> Response:
         )
         answer.headers["retry-after"] = str(exc.retry_after)
         return answer
-    response = redirect(safe_next(next_) or HOMES.get(Role(grant.role), "/console"))
+    response = redirect(safe_next(next_) or HOMES.get(Role(grant.role), "/account"))
     sessions.start(request, response, grant.access_token)
     return response
 
@@ -131,14 +127,6 @@ async def page_api_token(request: Request, session: PageSession = Depends(signed
     token, expires = sessions.api_token(ctx, session)
     body: dict[str, Any] = {"access_token": token, "token_type": "bearer", "expires_at": expires}
     return JSONResponse(body, headers={"cache-control": "no-store"})
-
-
-@router.get("/console")
-async def console(request: Request, session: PageSession = Depends(signed_in)) -> Response:
-    """Officials and administrators land here; the look-up console and tracing come in phase 2."""
-    principal = session.principal
-    principal.require(Permission.ANY_PEOPLE_READ)
-    return render(request, "console.html", role=principal.role.value, name=principal.name)
 
 
 @router.get("/account")
