@@ -46,6 +46,7 @@ PAGE_MODULES: list[str] = [
     "unifiedqr.web.signin",
     "unifiedqr.web.citizen",
     "unifiedqr.web.declarations",
+    "unifiedqr.web.my_data",
     "unifiedqr.web.scanner",
     "unifiedqr.web.owner",
     "unifiedqr.web.landing",
