@@ -14,7 +14,7 @@ from tests.support import OPERATOR, create_account
 from tests.web.conftest import PASSWORD, Page, World
 from unifiedqr.services import accounts, consents, lookups, registry
 from unifiedqr.services.context import Services
-from unifiedqr.web import my_data
+from unifiedqr.web import my_data, words
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -102,9 +102,9 @@ def test_actor_names_are_escaped(page: Callable[..., Page], world: World, ctx: S
 
 def test_every_value_has_words() -> None:
     """Each role, purpose and ``what`` the service can list has its words; an unknown one shows as is."""
-    assert my_data.words(my_data.PURPOSE_WORDS, "checkpoint") == ("Chốt kiểm soát", "Checkpoint")
-    assert my_data.words(my_data.PURPOSE_WORDS, None) == my_data.NO_PURPOSE
-    assert my_data.words(my_data.PURPOSE_WORDS, "new_one") == ("new_one", "new_one")
+    assert words.words(words.PURPOSE_WORDS, "checkpoint") == ("Chốt kiểm soát", "Checkpoint")
+    assert words.words(words.PURPOSE_WORDS, None) == words.NO_PURPOSE
+    assert words.words(words.PURPOSE_WORDS, "new_one") == ("new_one", "new_one")
     assert set(my_data.STATUS) == {
         consents.PENDING,
         consents.APPROVED,

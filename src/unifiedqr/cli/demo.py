@@ -252,13 +252,13 @@ def _tracing(ctx: Any, people: dict[str, Any], info: dict[str, Any]) -> None:
     for who, start, end in visits:
         for when in (start, end):
             checkins.staff_scan(ctx, gate, checkins.StaffScan(venue, at=when, **who))
-    start = dt.datetime(day.year, day.month, day.day, tzinfo=local) - dt.timedelta(days=2)
+    window_start = dt.datetime(day.year, day.month, day.day, tzinfo=local) - dt.timedelta(days=2)
     tracing.open_case(
         ctx,
         official,
         tracing.NewCase(
             people["binh"].qid,
-            start.isoformat(),
+            window_start.isoformat(),
             dt.datetime.now(dt.UTC).isoformat(),
             note="demo: a positive test today",
         ),

@@ -32,8 +32,6 @@ HOMES.update({Role.HEALTH_OFFICIAL: "/console", Role.ADMINISTRATOR: "/console"})
 nav("/console", "Tổng quan", "Dashboard", Permission.STATS_READ)
 nav("/console/lookup", "Tra cứu", "Look-up", Permission.ANY_LOOKUP)
 
-assert set(PURPOSE_WORDS) >= set(PURPOSES)
-
 
 def charts_of(overview: dashboard.Overview) -> tuple[str, str]:
     """The hourly chart and the provinces chart (the first :data:`dashboard.TOP_PROVINCES`)."""
@@ -103,7 +101,7 @@ def _lookup_page(request: Request, status: int = 200, **extra: Any) -> Response:
         request,
         "console/lookup.html",
         status,
-        purposes=PURPOSE_WORDS,
+        purposes=[(code, PURPOSE_WORDS[code]) for code in PURPOSES],
         colours=COLOURS,
         verifications=VERIFICATION_WORDS,
         rules=sorted(available_rules(services_of(request))),

@@ -24,45 +24,16 @@ from unifiedqr.api.deps import call
 from unifiedqr.errors import Conflict, Gone, NotFound
 from unifiedqr.services import access_log, accounts, consents
 from unifiedqr.services.audit import ACCESS_LOG
-from unifiedqr.services.auth import Permission, Principal, Role
+from unifiedqr.services.auth import Permission, Principal
 from unifiedqr.services.context import Services
-from unifiedqr.services.purposes import PURPOSES
-from unifiedqr.services.venue_history import VENUE_HISTORY
 from unifiedqr.web.framework import PageError, checked_form, nav, redirect, render, services_of, signed_in
 from unifiedqr.web.sessions import PageSession
+from unifiedqr.web.words import PURPOSE_WORDS, ROLES, Words, words
 
 router = APIRouter(include_in_schema=False)
 
 nav("/me/access", "Ai đã xem", "Who looked", Permission.SELF_ACCESS_LOG_READ)
 nav("/me/consents", "Yêu cầu đồng ý", "Consents", Permission.SELF_CONSENTS_DECIDE)
-
-Words = tuple[str, str]  # (Vietnamese, English)
-
-#: Who read, by role (the access log shows the host operator as an administrator; citizens never).
-ROLES: dict[str, Words] = {
-    Role.ADMINISTRATOR.value: ("Quản trị viên", "Administrator"),
-    Role.PLATFORM.value: ("Ứng dụng", "App"),
-    Role.VENUE_OWNER.value: ("Chủ địa điểm", "Venue owner"),
-    Role.VENUE_STAFF.value: ("Nhân viên địa điểm", "Venue staff"),
-    Role.HEALTH_OFFICIAL.value: ("Cán bộ y tế", "Health official"),
-    Role.TRACER.value: ("Cán bộ truy vết", "Contact tracer"),
-    Role.ASSESSOR.value: ("Cán bộ đánh giá", "Assessor"),
-}
-assert set(ROLES) == {r.value for r in Role} - {Role.CITIZEN.value, Role.OPERATOR.value}
-
-#: Why: the closed list of look-up purposes, and the purposes services record on their own.
-PURPOSE_WORDS: dict[str, Words] = {
-    "checkpoint": ("Chốt kiểm soát", "Checkpoint"),
-    "venue_entry": ("Vào địa điểm", "Entry to a venue"),
-    "tracing": ("Truy vết", "Contact tracing"),
-    "treatment": ("Khám, chữa bệnh", "Medical treatment"),
-    "investigation": ("Điều tra dịch tễ", "Investigation"),
-    "other": ("Lý do khác", "Other reason"),
-    consents.PURPOSE: ("Xin sự đồng ý của bạn", "Asking your consent"),
-    VENUE_HISTORY: ("Lịch sử ra vào của địa điểm", "The venue's visit history"),
-}
-assert set(PURPOSES) <= set(PURPOSE_WORDS)
-NO_PURPOSE: Words = ("Không ghi lý do", "No reason given")
 
 #: What was read: every ``what`` of :data:`unifiedqr.services.audit.ACCESS_LOG`.
 WHAT: dict[str, Words] = {
@@ -90,13 +61,6 @@ DONE = {
     "approved": ("Bạn đã đồng ý.", "You approved the request."),
     "declined": ("Bạn đã từ chối.", "You declined the request."),
 }
-
-
-def words(table: dict[str, Words], value: str | None, missing: Words = NO_PURPOSE) -> Words:
-    """``value`` in words; a value this page does not know yet shows as it is, never as nothing."""
-    if value is None:
-        return missing
-    return table.get(value, (value, value))
 
 
 @dataclass(frozen=True)
