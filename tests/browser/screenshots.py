@@ -1,4 +1,5 @@
-"""Make the screenshots in ``docs/`` (the citizen's card, the scanner, the owner's chart) from a fresh
+"""Make the screenshots in ``docs/`` (the citizen's card, the scanner, the owner's chart, the officials'
+dashboard, look-up and tracing graph) from a fresh
 ``unifiedqr demo`` in headless Chromium: ``python -m tests.browser.screenshots [--out docs]``.
 
 Not a test: run it after a deliberate change to the pages and review the pictures like code. The
@@ -99,6 +100,28 @@ def shoot(out: Path) -> None:
             driver.execute_script("window.scrollBy(0, -16)")
             assert driver.find_element(By.ID, "total-in").text != "0"
             (out / "web-owner-chart.png").write_bytes(driver.get_screenshot_as_png())
+
+            official = demo.account("health_official")
+            sign_in(driver, demo.url, official["login"], official["password"])
+            driver.get(f"{demo.url}/console?date={yesterday}")
+            wait_for_js(driver, "document.querySelector('#province-chart svg') !== null")
+            (out / "web-console-dashboard.png").write_bytes(driver.get_screenshot_as_png())
+            driver.get(f"{demo.url}/console/lookup")
+            driver.find_element(By.CSS_SELECTOR, "#purpose option[value='checkpoint']").click()
+            driver.find_element(By.ID, "text").click()
+            type_like_scanner(driver, demo.personal_code())
+            wait_for_js(driver, "document.getElementById('lookup-result') !== null")
+            driver.execute_script("document.getElementById('lookup-result').scrollIntoView()")
+            driver.execute_script("window.scrollBy(0, -90)")
+            (out / "web-console-lookup.png").write_bytes(driver.get_screenshot_as_png())
+            device(driver, 1100, 1700, 1, False)  # the whole graph (30 people drawn) in one picture
+            driver.get(f"{demo.url}/console/cases")
+            driver.find_element(By.CSS_SELECTOR, "#cases tbody tr a").click()
+            wait_for_js(driver, "document.getElementById('case-graph').complete")
+            wait_for_js(driver, "document.getElementById('case-graph').naturalWidth > 0")
+            graph = driver.find_element(By.ID, "case-graph")
+            driver.execute_script("arguments[0].scrollIntoView()", graph)
+            (out / "web-tracing-graph.png").write_bytes(graph.screenshot_as_png)
         finally:
             driver.quit()
             demo.stop()

@@ -4,8 +4,7 @@ Pages are an edge like the API (docs/architecture.md): they never query the data
 same services with the same principal, through ``deps.call``/``deps.offload``, and a service's
 refusal becomes a page in the house style (403, 404, or the sign-in page).
 
-**Adding a page module** (phase 2: the officials' console, tracing pictures, "who looked at my
-data", consent approvals, the public list): write ``unifiedqr/web/<name>.py`` with
+**Adding a page module**: write ``unifiedqr/web/<name>.py`` with
 ``router = APIRouter(include_in_schema=False)``; register its menu entries with :func:`nav` (shown
 to principals holding the permission) and, for a role's landing page, :data:`HOMES`; add the module
 to ``api.app.PAGE_MODULES``. A route takes ``session: PageSession = Depends(signed_in)``, reaches
@@ -289,6 +288,7 @@ _TITLES = {
     404: ("Không tìm thấy trang", "Page not found"),
     405: ("Không dùng được cách này", "Method not allowed"),
     409: ("Đã tồn tại", "Already exists"),
+    410: ("Không còn hiệu lực", "No longer valid"),
     413: ("Dữ liệu quá lớn", "Too large"),
     422: ("Dữ liệu chưa đúng", "Please check what you entered"),
     429: ("Quá nhiều yêu cầu", "Too many requests"),
