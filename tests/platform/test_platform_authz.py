@@ -128,6 +128,7 @@ MATRIX: list[Row] = [
 ELSEWHERE = {
     ("POST", "/auth/token"),
     ("POST", "/auth/logout"),
+    ("POST", "/me/password"),  # tests/platform/test_password_change.py
     ("GET", "/me/consents"),
     ("POST", "/me/consents/{consent_id}/approve"),
     ("POST", "/me/consents/{consent_id}/refuse"),

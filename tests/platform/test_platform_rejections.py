@@ -41,6 +41,7 @@ def test_every_endpoint_rejects_bad_requests_with_problem_details(app, make_plat
         (admin, "POST", "/accounts", {"json": {"role": "citizen"}}, 422, "name"),
         (anon, "POST", "/auth/token", {"json": {"login": "", "password": "x"}}, 422, "login"),
         (anon, "POST", "/auth/logout", {}, 401, "Authorization"),
+        (citizen, "POST", "/me/password", {"json": {"current_password": "x"}}, 422, "new_password"),
         (anon, "GET", "/nowhere", {}, 404, "path"),
         (platform, "GET", "/me/consents", {}, 403, "self:consents:decide"),
         (citizen, "POST", "/me/consents/cns_nope/approve", {}, 404, "consent_id"),

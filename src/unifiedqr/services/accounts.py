@@ -18,7 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from unifiedqr.codes.build import normalise_phone
-from unifiedqr.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from unifiedqr.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+    Unauthenticated,
+)
 from unifiedqr.services.audit import AuditAction, record
 from unifiedqr.services.auth import (
     MIN_PASSWORD,
@@ -313,6 +320,55 @@ def logout_everywhere(ctx: Services, principal: Principal) -> None:
         if account is not None:
             account.token_version += 1
     ctx.forget_credentials()
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    current_password: str
+    new_password: str
+
+
+def change_password(
+    ctx: Services, principal: Principal, change: PasswordChange, address: str = "local"
+) -> TokenGrant:
+    """The signed-in person's own password, given the current one; every other session and token of
+    the account ends (``token_version`` moves on) and the answer is a fresh token for this one.
+
+    A wrong current password is 422 naming ``current_password`` (the caller is signed in: it is a
+    form error, not a failed log-in), and counts against the log-in throttle of this account from
+    this address, so a stolen session cannot guess its way to the password. Hashing runs outside the
+    write transaction; a password changed meanwhile by another request is 409.
+    """
+    if principal.role in (Role.PLATFORM, Role.OPERATOR) or principal.account_id is None:
+        raise PermissionDenied("password", "platforms use API keys; the host operator has no password")
+    current, new = change.current_password, change.new_password
+    if not isinstance(current, str) or not current or len(current) > MAX_PASSWORD:
+        raise InvalidInput("current_password", "is required")
+    if not isinstance(new, str) or not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
+        raise InvalidInput("new_password", f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    if new == current:
+        raise InvalidInput("new_password", "must differ from the current password")
+    attempts = _count_attempt(ctx, f"account:{principal.public_id}", address)
+    with ctx.db.read() as session:
+        account = session.get(Account, principal.account)
+        stored = account.password_hash if account is not None and not account.disabled else None
+    if not ctx.passwords.verify(stored, current):
+        raise InvalidInput("current_password", "is not this account's password")  # stays counted
+    for decision in attempts:
+        ctx.limits.release(decision)
+    fresh = ctx.passwords.hash(new)
+    with ctx.db.write() as session:
+        account = session.get(Account, principal.account)
+        if account is None or account.password_hash != stored:
+            raise Conflict("password", "the password was changed meanwhile; sign in again")
+        account.password_hash = fresh
+        account.token_version += 1
+        version = account.token_version
+        record(session, principal, AuditAction.PASSWORD_CHANGED, detail=account.public_id)
+    ctx.forget_credentials()
+    ttl = ctx.settings.token_ttl_seconds
+    token, expires = issue_token(ctx.vault, principal.account, version, ttl)
+    return TokenGrant(token, "bearer", ttl, expires, principal.role.value, principal.public_id)
 
 
 def whoami(ctx: Services, principal: Principal) -> Identity:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from unifiedqr.api.deps import address, call, offload_hashing
-from unifiedqr.errors import Overloaded, TooManyRequests, Unauthenticated
+from unifiedqr.errors import Conflict, InvalidInput, Overloaded, TooManyRequests, Unauthenticated
 from unifiedqr.services import accounts
 from unifiedqr.services.auth import Permission, Role
 from unifiedqr.web import sessions
@@ -129,7 +129,46 @@ async def page_api_token(request: Request, session: PageSession = Depends(signed
     return JSONResponse(body, headers={"cache-control": "no-store"})
 
 
+def _account(request: Request, session: PageSession, status: int = 200, **extra: Any) -> Response:
+    principal = session.principal
+    extra.setdefault("error", None)
+    return render(
+        request,
+        "account.html",
+        status,
+        role=principal.role.value,
+        name=principal.name,
+        has_password=principal.role is not Role.PLATFORM,
+        changed=request.query_params.get("changed") == "1",
+        **extra,
+    )
+
+
 @router.get("/account")
 async def account(request: Request, session: PageSession = Depends(signed_in)) -> Response:
-    principal = session.principal
-    return render(request, "account.html", role=principal.role.value, name=principal.name)
+    return _account(request, session)
+
+
+@router.post("/account/password")
+async def change_password(request: Request, session: PageSession = Depends(signed_in)) -> Response:
+    """The account's own password (``accounts.change_password``, the API's path: its throttle and
+    hashing queue); every other session ends, this one carries on with a fresh token."""
+    form = await checked_form(request, session)
+    ctx = services_of(request)
+    if form.get("new_password", "") != form.get("new_password_again", ""):
+        mismatch = InvalidInput("new_password_again", "the two new passwords differ")
+        return _account(request, session, 422, error=mismatch)
+    change = accounts.PasswordChange(form.get("current_password", ""), form.get("new_password", ""))
+    try:
+        grant = await offload_hashing(
+            ctx, accounts.change_password, ctx, session.principal, change, address(request)
+        )
+    except (InvalidInput, Conflict) as exc:
+        return _account(request, session, 409 if isinstance(exc, Conflict) else 422, error=exc)
+    except (TooManyRequests, Overloaded) as exc:
+        answer = _account(request, session, 503 if isinstance(exc, Overloaded) else 429, error=exc)
+        answer.headers["retry-after"] = str(exc.retry_after)
+        return answer
+    response = redirect("/account?changed=1")
+    sessions.start(request, response, grant.access_token)
+    return response

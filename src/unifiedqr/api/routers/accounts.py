@@ -46,6 +46,13 @@ class AccountIn(BaseModel):
     qid: StrictStr | None = Field(default=None, max_length=18)
 
 
+@mirrors(accounts.PasswordChange)
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: Password
+    new_password: Password
+
+
 class PlatformIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: StrictStr = Field(min_length=1, max_length=200)
@@ -73,6 +80,21 @@ async def token(body: LoginIn, request: Request, ctx: Services = Depends(service
 async def logout(who: Principal = Depends(principal), ctx: Services = Depends(services)) -> Response:
     await call(ctx, accounts.logout_everywhere, ctx, who)
     return Response(status_code=204)
+
+
+@router.post(
+    "/me/password",
+    summary="Change my password (people's accounts); every other token ends, a fresh one is returned",
+    responses=errors(409, 429, 503),
+)
+async def change_password(
+    body: PasswordChangeIn,
+    request: Request,
+    who: Principal = Depends(principal),
+    ctx: Services = Depends(services),
+) -> Any:
+    change = command(accounts.PasswordChange, body)
+    return jsonable(await offload_hashing(ctx, accounts.change_password, ctx, who, change, address(request)))
 
 
 @router.get("/me", summary="Who the credentials belong to, and their permissions")
