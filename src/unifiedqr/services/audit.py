@@ -42,7 +42,7 @@ class AuditAction(enum.StrEnum):
     TRACING_NOTIFIED = "tracing.notified"  # a notification put in the outbox
     # credentials and keys (no person concerned)
     ACCOUNT_CREATED = "account.created"
-    PASSWORD_CHANGED = "account.password_changed"
+    PASSWORD_CHANGED = "account.password_changed"  # noqa: S105 (an audit action, not a secret)
     PLATFORM_CREATED = "platform.created"
     API_KEY_ADDED = "api_key.added"
     API_KEY_REVOKED = "api_key.revoked"
