@@ -99,13 +99,10 @@ _CONTACT_COLUMNS = "person_key, person_id, venue_id, occurred_at, source, explic
 
 
 @functools.lru_cache(maxsize=256)
-def contacts_statement(count: int, table: str = "scan_events") -> Statement:
-    """``count`` range branches, ``UNION ALL``: parameters ``v<i>``, ``s<i>``, ``e<i>`` (both ends inclusive).
-
-    ``table`` is for the plan tests, which run the same text against a partitioned copy.
-    """
+def contacts_statement(count: int) -> Statement:
+    """``count`` range branches, ``UNION ALL``: parameters ``v<i>``, ``s<i>``, ``e<i>`` (ends inclusive)."""
     branch = (
-        f"SELECT {_CONTACT_COLUMNS} FROM {table}"  # noqa: S608 (constant names only)
+        f"SELECT {_CONTACT_COLUMNS} FROM scan_events"  # noqa: S608 (constant names only)
         " WHERE venue_id = :v{i} AND occurred_at >= :s{i} AND occurred_at <= :e{i}"
     )
     return Statement(" UNION ALL ".join(branch.format(i=i) for i in range(count)))
