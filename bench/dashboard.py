@@ -7,7 +7,9 @@ in PostgreSQL; then, for the busiest simulated day:
   query with the local hour computed in the database, the open-cases count, shaping), in ms;
 - ``dashboard_sql_<db>_p50``: the floor, a raw ``SELECT venue_id, count(*) ... GROUP BY venue_id``
   over the same day (reading every row of the day once, no hour, no join), in ms;
-- ``dashboard_<db>_vs_sql``: the service's p50 beside the floor's (ratio > 1: the service is slower).
+- ``dashboard_<db>_vs_sql``: the service's p50 beside the floor's (ratio > 1: the service is slower);
+- ``dashboard_<db>_rollup_rows``: the rollup rows the day has (``scan_hours``: at most 24 hours x
+  provinces x 2 directions x shards, whatever the day's volume; the raw query reads every event).
 
 ``--quick`` (10 k people, 400 venues, 7 days) finishes within a minute; the default is 100 k people,
 4 000 venues, 7 days (about 1.5 M scans), a few minutes.
@@ -62,6 +64,19 @@ def _raw(ctx: Any, day: str) -> float:
     return (time.perf_counter() - began) * 1000
 
 
+def _rollup_rows(ctx: Any, day: str) -> int:
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from unifiedqr.store.venue_models import ScanHour
+
+    start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), dt.UTC) - ctx.venues.rules.offset
+    window = (ScanHour.hour >= start, ScanHour.hour < start + dt.timedelta(days=1))
+    with ctx.db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(ScanHour).where(*window)) or 0)
+
+
 def _ours(ctx: Any, who: Any, day: str) -> tuple[float, Any]:
     from unifiedqr.services import dashboard
 
@@ -96,6 +111,7 @@ def measure(dialect: str, people: int, venues: int, days: int, tmp: Path) -> lis
             row(f"dashboard_{dialect}_p99", ours[min(len(ours) - 1, int(len(ours) * 0.99))], "ms"),
             row(f"dashboard_sql_{dialect}_p50", statistics.median(raw), "ms"),
             row(f"dashboard_{dialect}_vs_sql", statistics.median(ours), "ms", statistics.median(raw)),
+            row(f"dashboard_{dialect}_rollup_rows", _rollup_rows(ctx, day), "rows", scans),
         ]
     finally:
         ctx.close()

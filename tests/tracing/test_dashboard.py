@@ -7,6 +7,7 @@ UTC day's. Duplicates are not counted; who may read it is the matrix below.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any
 
@@ -114,3 +115,34 @@ def test_role_matrix(tw, make_platform, make_user, client_for):
     }
     failures = matrix.run_matrix(MATRIX, clients, {}, lambda t: t)
     assert not failures, "\n".join(failures)
+
+
+def test_the_rollup_is_exactly_the_events(tw, make_user, client_for, ctx):
+    """Every path that stores scans keeps ``scan_hours``: door scans, a batch with a duplicate and a
+    retried key, a late offline upload; the rollup's day equals the events' day, hour by hour."""
+    from unifiedqr.services import dashboard
+
+    a, b = tw.person(), tw.person()
+    venue = tw.venue("A")
+    tw.scan("A", a, local(1, 8, 0))
+    tw.scan("A", a, local(1, 8, 0, 30))  # a duplicate
+    batch = {
+        "venue_id": venue.id,
+        "device_id": "door-1",
+        "scans": [
+            {"idempotency_key": "k1", "at": rfc(local(1, 10, 5)), "text": b["payload"]},
+            {"idempotency_key": "k2", "at": rfc(local(1, 23, 59)), "phone": "0912000999"},
+        ],
+    }
+    for _ in range(2):  # the retry stores nothing twice, and counts nothing twice
+        answer = venue.staff.raw("POST", "/scan-batches", json=batch)
+        assert answer.status_code in (200, 201, 207), answer.text
+    day = local(1, 0).date()
+    start = dt.datetime.combine(day, dt.time(), dt.UTC) - dt.timedelta(hours=7)
+    end = start + dt.timedelta(days=1)
+    with ctx.db.read() as session:
+        rollup = dashboard._rollup(session, start, end, 420)
+        events = dashboard._events(session, start, end, 420)
+    assert rollup == events  # per local hour and per province, both sorted
+    per_hour, per_province = rollup
+    assert sum(n for *_, n in per_hour) == sum(n for *_, n in per_province) == 3  # 08:00, 10:05 and 23:59 local; not the duplicate

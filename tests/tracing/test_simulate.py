@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shlex
+from collections import Counter
 
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -21,8 +22,9 @@ from unifiedqr.services import people, registry, tracing
 from unifiedqr.services.auth import principal_for
 from unifiedqr.services.keys import trust_list
 from unifiedqr.services.simulation import SimulationRequest, simulate
+from unifiedqr.store import scan_hours
 from unifiedqr.store.models import Account, Household, Person, PersonDocument, PersonPlatform
-from unifiedqr.store.venue_models import ScanBatch, ScanEvent, Venue
+from unifiedqr.store.venue_models import ScanBatch, ScanEvent, ScanHour, Venue
 
 SMALL = SimulationRequest(people=400, venues=15, days=3, seed=7, start=None)
 
@@ -47,6 +49,20 @@ def test_simulated_people_are_registered_as_the_registry_would(ctx, make_user):
     assert count(ctx, Household) > 0, "children are registered by a parent"
     assert count(ctx, ScanEvent) == summary.scans > 0 and count(ctx, Venue) == 15
     assert count(ctx, ScanBatch) == summary.batches
+    with ctx.db.read() as session:  # the dashboard's rollup is kept by the bulk path too
+        hours = session.execute(
+            select(ScanHour.hour, ScanHour.province, ScanHour.direction, func.sum(ScanHour.scans)).group_by(
+                ScanHour.hour, ScanHour.province, ScanHour.direction
+            )
+        ).all()
+        events = session.execute(
+            select(ScanEvent.occurred_at, Venue.province, ScanEvent.direction).join(
+                Venue, Venue.id == ScanEvent.venue_id
+            )
+        ).all()
+    assert {(h, p, d): n for h, p, d, n in hours} == Counter(
+        (scan_hours.hour_of(at), p, d) for at, p, d in events if d != "duplicate"
+    )
     assert 0 < len(summary.sample_qids) <= 100
     who = official(ctx, make_user)
     qid = summary.sample_qids[0]

@@ -23,8 +23,9 @@ from unifiedqr.services.bulk_registry import Registered
 from unifiedqr.services.context import Services
 from unifiedqr.services.population import CODE_KINDS, EXPLICIT, SOURCES, BatchChunk, PersonRow, ScanChunk
 from unifiedqr.services.visitors import mask_name, mask_phone
-from unifiedqr.store import scan_partitions
+from unifiedqr.store import scan_hours, scan_partitions
 from unifiedqr.store.bulk_rows import BulkRows, Column, Epoch
+from unifiedqr.store.sql import Raw
 from unifiedqr.store.venue_models import ScanBatch, ScanEvent
 
 _SEP = "\x1f"  # scan_rules.scan_row's separator of the identity fields
@@ -115,6 +116,7 @@ class ScanWriter:
                     instants = [dt.datetime.fromtimestamp(int(d) * 86400, dt.UTC) for d in days]
                     scan_partitions.ensure_days(session, instants)
                 bulk.insert(ScanEvent.__table__, self._columns(item))
+                scan_hours.add(Raw.of(session), self._hours(item))
                 self.scans += len(item)
                 self.counts += np.bincount(item.person, minlength=len(self.counts))
 
@@ -140,6 +142,18 @@ class ScanWriter:
         for b in rows:
             self.batch_ids[b.batch] = by_venue_time[(int(self.venue_ids[b.venue]), b.device_sent_at)]
         self.batches += len(rows)
+
+    def _hours(self, chunk: ScanChunk) -> dict[scan_hours.Key, int]:
+        """The chunk's counts per UTC hour, venue and direction, for the dashboard's rollup (numpy:
+        a chunk is a day of scans)."""
+        keys = np.stack(
+            [chunk.occurred_at // 3600, self.venue_ids[chunk.venue], chunk.is_out.astype(np.int64)]
+        )
+        found, counts = np.unique(keys, axis=1, return_counts=True)
+        return {
+            (dt.datetime.fromtimestamp(int(h) * 3600, dt.UTC), int(v), "out" if o else "in"): int(n)
+            for (h, v, o), n in zip(found.T.tolist(), counts.tolist(), strict=True)
+        }
 
     def _columns(self, chunk: ScanChunk) -> dict[str, Column]:
         p = self.people

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from unifiedqr.errors import ConfigError
-from unifiedqr.store import scan_partitions
+from unifiedqr.store import scan_hours, scan_partitions
 from unifiedqr.store.access_models import ScanKey
 from unifiedqr.store.sql import Raw, Statement, columns_of, decode_time, insert
 from unifiedqr.store.venue_models import ScanEvent
@@ -235,6 +235,7 @@ class ScanRows:
                 return found
 
             raw.executemany(_INSERT, [{**row, **{c: text(row[c]) for c in TIMES}} for row in rows])
+            scan_hours.add(raw, scan_hours.tally(rows))
             return
         scan_partitions.ensure_days(self.session, [r["occurred_at"] for r in rows])
         try:
@@ -246,6 +247,7 @@ class ScanRows:
             # the transaction is lost; the client retries with its idempotency key.
             scan_partitions.forget()
             raise ConfigError("occurred_at", "no partition for this day yet; retry") from None
+        scan_hours.add(raw, scan_hours.tally(rows))
 
     def _write_pg(self, rows: Sequence[Mapping[str, Any]]) -> None:
         raw = self.raw

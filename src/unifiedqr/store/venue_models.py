@@ -138,3 +138,17 @@ class ScanEvent(Base):
             postgresql_where=text("direction <> 'duplicate'"),
         ),
     )
+
+
+class ScanHour(Base):
+    """Scans per UTC hour, province and direction (duplicates not counted): the officials' dashboard
+    reads these instead of a day's events (``store/scan_hours.py`` keeps them, in the transaction
+    that inserts the events). Each transaction adds to one of ``SHARDS`` rows of its key, picked at
+    random, so concurrent writers in one province seldom wait on the same row. Counts only."""
+
+    __tablename__ = "scan_hours"
+    hour: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
+    province: Mapped[str] = mapped_column(String(100), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scans: Mapped[int] = mapped_column(Integer)
