@@ -225,22 +225,7 @@ class Settings:
         mode = (env.get("ENV") or "development").lower()
         if mode not in ("development", "production"):
             raise ConfigError("UNIFIEDQR_ENV", f"must be development or production, got {mode!r}")
-        url = database_url or env.get("DATABASE_URL")
-        explicit_data_dir = env.get("DATA_DIR")
-        if url is None:
-            home = Path(explicit_data_dir).expanduser() if explicit_data_dir else _default_data_home(env.raw)
-            url = f"sqlite:///{home / 'unifiedqr.sqlite'}"
-        try:
-            db_file = sqlite_path(url)
-        except Exception as exc:  # sqlalchemy raises ArgumentError for a malformed URL
-            raise ConfigError("UNIFIEDQR_DATABASE_URL", f"is not a database URL: {exc}") from None
-        if explicit_data_dir:
-            data_dir = Path(explicit_data_dir).expanduser().resolve()
-        elif db_file is not None:
-            data_dir = db_file.with_name(db_file.stem + ".secrets")
-        else:
-            safe = make_url(url)
-            data_dir = _default_data_home(env.raw) / f"{safe.host or 'local'}-{safe.database or 'db'}"
+        url, data_dir = _database(env, database_url)
         at_rest_inline = env.get("AT_REST_KEY")
         retention = _retention(env)
         synchronous = (env.get("SQLITE_SYNCHRONOUS") or "NORMAL").upper()
@@ -273,18 +258,41 @@ class Settings:
             retention=retention,
             health_rules=_health_rules(env),
             dcc_trust=_dcc_trust(Path(p).expanduser()) if (p := env.get("DCC_TRUST")) else (),
-            passwords=PasswordHashing(
-                time_cost=env.integer("PASSWORD_TIME_COST", 3, 1),
-                memory_kib=env.integer("PASSWORD_MEMORY_KIB", 64 * 1024, 64),
-                parallelism=env.integer("PASSWORD_PARALLELISM", 4, 1),
-                concurrency=env.integer("PASSWORD_CONCURRENCY", 2, 1),
-                queue_seconds=float(env.integer("PASSWORD_QUEUE_SECONDS", 5, 0)),
-            ),
+            passwords=_password_hashing(env),
             trusted_proxies=_trusted_proxies(env.get("TRUSTED_PROXIES")),
             redis_url=env.get("REDIS_URL"),
             limits=_limit_settings(env),
             tracing=_tracing_settings(env),
         )
+
+
+def _database(env: _Env, database_url: str | None) -> tuple[str, Path]:
+    """The database URL (the embedded SQLite file by default) and the folder its secrets live in."""
+    url = database_url or env.get("DATABASE_URL")
+    explicit_data_dir = env.get("DATA_DIR")
+    if url is None:
+        home = Path(explicit_data_dir).expanduser() if explicit_data_dir else _default_data_home(env.raw)
+        url = f"sqlite:///{home / 'unifiedqr.sqlite'}"
+    try:
+        db_file = sqlite_path(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError for a malformed URL
+        raise ConfigError("UNIFIEDQR_DATABASE_URL", f"is not a database URL: {exc}") from None
+    if explicit_data_dir:
+        return url, Path(explicit_data_dir).expanduser().resolve()
+    if db_file is not None:
+        return url, db_file.with_name(db_file.stem + ".secrets")
+    safe = make_url(url)
+    return url, _default_data_home(env.raw) / f"{safe.host or 'local'}-{safe.database or 'db'}"
+
+
+def _password_hashing(env: _Env) -> PasswordHashing:
+    return PasswordHashing(
+        time_cost=env.integer("PASSWORD_TIME_COST", 3, 1),
+        memory_kib=env.integer("PASSWORD_MEMORY_KIB", 64 * 1024, 64),
+        parallelism=env.integer("PASSWORD_PARALLELISM", 4, 1),
+        concurrency=env.integer("PASSWORD_CONCURRENCY", 2, 1),
+        queue_seconds=float(env.integer("PASSWORD_QUEUE_SECONDS", 5, 0)),
+    )
 
 
 def _tracing_settings(env: _Env) -> TracingSettings:
