@@ -15,7 +15,7 @@ from unifiedqr.conformance.findings import Code, Detail, Finding, finding
 from unifiedqr.conformance.reading import Candidate, FieldReading
 
 
-def _seen(candidate: Candidate | None) -> dict[str, object]:
+def _seen(candidate: Candidate | None) -> dict[str, Detail]:
     if candidate is None:
         return {}
     return {"seen": candidate.seen, "region": region_of(candidate.box), "line": candidate.line}
@@ -40,7 +40,7 @@ def check_display(screen: str, full_mode: bool, reading: DisplayReading, code: P
                 "the screen shows someone else's code or data",
                 screen,
                 expected=code.full_name,
-                **_seen(name.best),  # type: ignore[arg-type]
+                **_seen(name.best),
             )
         )
     elif name.status == "missing":
@@ -68,7 +68,7 @@ class _Shown:
 
     def found(self, candidate: Candidate | None, code: Code, message: str, **details: Detail) -> Finding:
         """A finding about ``candidate`` (its seen text, region and line added to the details)."""
-        return finding(code, message, self.screen, **details, **_seen(candidate))  # type: ignore[arg-type]
+        return finding(code, message, self.screen, **details, **_seen(candidate))
 
 
 def _absent_or_other(shown: _Shown, label: str, missing: Code, mismatch: Code) -> list[Finding] | None:
