@@ -7,7 +7,7 @@ judged with the same inputs gives the same findings.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -225,46 +225,14 @@ def assess(
         screen = evidence.screens.get(name)
         if screen is None:
             continue
-        try:
-            outcome = analyse_screen(screen, trust, at, ocr)
-        except Exception as exc:
-            outcome = ScreenOutcome(
-                ScreenReport(name, screen.file, screen.sha256, *screen.size),
-                [
-                    finding(
-                        Code.CHECKER_INTERNAL_ERROR,
-                        f"the checker failed on this screen ({type(exc).__name__}: {exc}); please report it",
-                        name,
-                    )
-                ],
-                None,
-            )
+        outcome = _analyse_or_report(name, screen, trust, at, ocr)
         reports.append(outcome.report)
         findings += outcome.findings
         if outcome.code is not None:
             codes[name] = outcome.code
     findings += checks.check_same_person(codes)
-    calls: list[LiveCall] = []
-    if evidence.account is None:
-        findings.append(
-            finding(Code.LIVE_NOT_RUN, "live integration checks not run: the evidence holds no account.json")
-        )
-    elif live_skipped or live is None or trust is None:
-        reason = live_skipped or ("the trust list could not be read" if trust is None else "no live runner")
-        findings.append(finding(Code.LIVE_NOT_RUN, f"live integration checks not run: {reason}"))
-    else:
-        try:
-            calls, live_findings = live(evidence.account, trust, at, sorted({c.qid for c in codes.values()}))
-        except Exception as exc:
-            calls, live_findings = (
-                [],
-                [
-                    finding(
-                        Code.CHECKER_INTERNAL_ERROR, f"the live checks failed ({type(exc).__name__}: {exc})"
-                    )
-                ],
-            )
-        findings += live_findings
+    calls, live_findings = _live_checks(evidence, trust, at, codes, live, live_skipped)
+    findings += live_findings
     return Assessment(
         app=evidence.app,
         folder=evidence.folder,
@@ -276,3 +244,50 @@ def assess(
         live=tuple(calls),
         findings=tuple(findings),
     )
+
+
+def _analyse_or_report(
+    name: str, screen: Screen, trust: TrustList | None, at: dt.datetime, ocr: OcrEngine | None
+) -> ScreenOutcome:
+    """:func:`analyse_screen`, but a bug in the checker becomes a finding on this screen, not a crash,
+    so the other screen and the live checks are still judged."""
+    try:
+        return analyse_screen(screen, trust, at, ocr)
+    except Exception as exc:
+        return ScreenOutcome(
+            ScreenReport(name, screen.file, screen.sha256, *screen.size),
+            [
+                finding(
+                    Code.CHECKER_INTERNAL_ERROR,
+                    f"the checker failed on this screen ({type(exc).__name__}: {exc}); please report it",
+                    name,
+                )
+            ],
+            None,
+        )
+
+
+def _live_checks(
+    evidence: Evidence,
+    trust: TrustList | None,
+    at: dt.datetime,
+    codes: Mapping[str, PersonalCode],
+    live: LiveRunner | None,
+    live_skipped: str | None,
+) -> tuple[list[LiveCall], list[Finding]]:
+    """The live calls and their findings, or one finding saying why they were not run; a bug in the
+    runner is reported as a finding, as for a screen."""
+    if evidence.account is None:
+        return [], [
+            finding(Code.LIVE_NOT_RUN, "live integration checks not run: the evidence holds no account.json")
+        ]
+    if live_skipped or live is None or trust is None:
+        reason = live_skipped or ("the trust list could not be read" if trust is None else "no live runner")
+        return [], [finding(Code.LIVE_NOT_RUN, f"live integration checks not run: {reason}")]
+    try:
+        calls, live_findings = live(evidence.account, trust, at, sorted({c.qid for c in codes.values()}))
+    except Exception as exc:
+        return [], [
+            finding(Code.CHECKER_INTERNAL_ERROR, f"the live checks failed ({type(exc).__name__}: {exc})")
+        ]
+    return calls, live_findings

@@ -5,16 +5,17 @@ date beside the code, masked in the default mode, whole in the full mode, and th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from unifiedqr.codes.display import mask_birth_date, mask_document
 from unifiedqr.codes.payload import PersonalCode
 from unifiedqr.conformance.checks import region_of
 from unifiedqr.conformance.display import DisplayReading
-from unifiedqr.conformance.findings import Code, Finding, finding
+from unifiedqr.conformance.findings import Code, Detail, Finding, finding
 from unifiedqr.conformance.reading import Candidate, FieldReading
 
 
-def _seen(candidate: Candidate | None) -> dict[str, object]:
+def _seen(candidate: Candidate | None) -> dict[str, Detail]:
     if candidate is None:
         return {}
     return {"seen": candidate.seen, "region": region_of(candidate.box), "line": candidate.line}
@@ -39,7 +40,7 @@ def check_display(screen: str, full_mode: bool, reading: DisplayReading, code: P
                 "the screen shows someone else's code or data",
                 screen,
                 expected=code.full_name,
-                **_seen(name.best),  # type: ignore[arg-type]
+                **_seen(name.best),
             )
         )
     elif name.status == "missing":
@@ -56,80 +57,105 @@ def check_display(screen: str, full_mode: bool, reading: DisplayReading, code: P
     return [Finding(f.code, f.message, f.screen, {**f.details, "mode": mode}) for f in out]
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """One date-or-number field as the rules see it: the screen, what was read, and the forms expected."""
+
+    screen: str
+    reading: FieldReading
+    masked_form: str
+    expected: str
+
+    def found(self, candidate: Candidate | None, code: Code, message: str, **details: Detail) -> Finding:
+        """A finding about ``candidate`` (its seen text, region and line added to the details)."""
+        return finding(code, message, self.screen, **details, **_seen(candidate))
+
+
+def _absent_or_other(shown: _Shown, label: str, missing: Code, mismatch: Code) -> list[Finding] | None:
+    """Missing or someone else's value, judged alike for both fields; None when the code's value was read."""
+    if shown.reading.status == "missing":
+        return [
+            finding(
+                missing,
+                f"the {label} ({shown.expected}) is not shown",
+                shown.screen,
+                expected=shown.expected,
+            )
+        ]
+    if shown.reading.status == "other":
+        best = shown.reading.best
+        return [
+            shown.found(
+                best,
+                mismatch,
+                f"the {label} shown ({best.seen if best else '?'}) is not the code's ({shown.expected})",
+                expected=shown.expected,
+            )
+        ]
+    return None
+
+
 def _document_findings(
     screen: str, full_mode: bool, reading: FieldReading, code: PersonalCode
 ) -> list[Finding]:
     masked_form = mask_document(code.document_number)
     expected = code.document_number if full_mode and not code.document_masked else masked_form
-    if reading.status == "missing":
-        return [
-            finding(
-                Code.DISPLAY_DOCUMENT_MISSING,
-                f"the document number ({expected}) is not shown",
-                screen,
-                expected=expected,
-            )
-        ]
-    if reading.status == "other":
-        best = reading.best
-        return [
-            finding(
-                Code.DISPLAY_DOCUMENT_MISMATCH,
-                f"the document number shown ({best.seen if best else '?'}) is not the code's ({expected})",
-                screen,
-                expected=expected,
-                **_seen(best),  # type: ignore[arg-type]
-            )
-        ]
+    shown = _Shown(screen, reading, masked_form, expected)
+    absent_or_other = _absent_or_other(
+        shown, "document number", Code.DISPLAY_DOCUMENT_MISSING, Code.DISPLAY_DOCUMENT_MISMATCH
+    )
+    if absent_or_other is not None:
+        return absent_or_other
     if not full_mode:
-        leak = _pick(reading, ("full", "partly-masked"))
-        if leak is not None:
-            return [
-                finding(
-                    Code.DISPLAY_DOCUMENT_NOT_MASKED,
-                    f"the default mode shows more of the document number than {masked_form} ({leak.seen})",
-                    screen,
-                    expected=masked_form,
-                    **_seen(leak),  # type: ignore[arg-type]
-                )
-            ]
-        masked = _pick(reading, ("masked",))
-        if masked is None:
-            more = _pick(reading, ("masked-more",))
-            return [
-                finding(
-                    Code.DISPLAY_DOCUMENT_MASK_FORM,
-                    f"the document number is masked, but not as the spec writes it ({masked_form})",
-                    screen,
-                    expected=masked_form,
-                    **_seen(more),  # type: ignore[arg-type]
-                )
-            ]
-        hidden = min(6, len(code.document_number))
-        if masked.mask_glyphs is not None and masked.mask_glyphs != hidden:
-            return [
-                finding(
-                    Code.DISPLAY_DOCUMENT_MASK_FORM,
-                    f"{masked.mask_glyphs} mask characters counted before the visible digits; the spec "
-                    f"writes {hidden} ({masked_form})",
-                    screen,
-                    expected=masked_form,
-                    mask_glyphs=masked.mask_glyphs,
-                    **_seen(masked),  # type: ignore[arg-type]
-                )
-            ]
-        return []
+        return _masked_document_findings(shown, code)
     if _pick(reading, ("full",)) is None:
         if code.document_masked and _pick(reading, ("masked",)) is not None:
             return []  # the safe code holds only the masked number: showing what it holds matches it
-        shown = reading.matches[0]
+        first = reading.matches[0]
         return [
-            finding(
+            shown.found(
+                first,
                 Code.DISPLAY_DOCUMENT_MASKED_IN_FULL,
-                f"the full mode still masks the document number ({shown.seen}); it must show {expected}",
-                screen,
+                f"the full mode still masks the document number ({first.seen}); it must show {expected}",
                 expected=expected,
-                **_seen(shown),  # type: ignore[arg-type]
+            )
+        ]
+    return []
+
+
+def _masked_document_findings(shown: _Shown, code: PersonalCode) -> list[Finding]:
+    """The default mode: the number masked exactly as the spec writes it, no more and no less."""
+    reading, masked_form = shown.reading, shown.masked_form
+    leak = _pick(reading, ("full", "partly-masked"))
+    if leak is not None:
+        return [
+            shown.found(
+                leak,
+                Code.DISPLAY_DOCUMENT_NOT_MASKED,
+                f"the default mode shows more of the document number than {masked_form} ({leak.seen})",
+                expected=masked_form,
+            )
+        ]
+    masked = _pick(reading, ("masked",))
+    if masked is None:
+        return [
+            shown.found(
+                _pick(reading, ("masked-more",)),
+                Code.DISPLAY_DOCUMENT_MASK_FORM,
+                f"the document number is masked, but not as the spec writes it ({masked_form})",
+                expected=masked_form,
+            )
+        ]
+    hidden = min(6, len(code.document_number))
+    if masked.mask_glyphs is not None and masked.mask_glyphs != hidden:
+        return [
+            shown.found(
+                masked,
+                Code.DISPLAY_DOCUMENT_MASK_FORM,
+                f"{masked.mask_glyphs} mask characters counted before the visible digits; the spec "
+                f"writes {hidden} ({masked_form})",
+                expected=masked_form,
+                mask_glyphs=masked.mask_glyphs,
             )
         ]
     return []
@@ -138,74 +164,68 @@ def _document_findings(
 def _birth_findings(screen: str, full_mode: bool, reading: FieldReading, code: PersonalCode) -> list[Finding]:
     masked_form = mask_birth_date(code.birth_date)
     expected = code.birth_date if full_mode and not code.birth_date_masked else masked_form
-    if reading.status == "missing":
-        return [
-            finding(
-                Code.DISPLAY_BIRTH_DATE_MISSING,
-                f"the birth date ({expected}) is not shown",
-                screen,
-                expected=expected,
-            )
-        ]
-    if reading.status == "other":
-        best = reading.best
-        return [
-            finding(
-                Code.DISPLAY_BIRTH_DATE_MISMATCH,
-                f"the birth date shown ({best.seen if best else '?'}) is not the code's ({expected})",
-                screen,
-                expected=expected,
-                **_seen(best),  # type: ignore[arg-type]
-            )
-        ]
+    shown = _Shown(screen, reading, masked_form, expected)
+    absent_or_other = _absent_or_other(
+        shown, "birth date", Code.DISPLAY_BIRTH_DATE_MISSING, Code.DISPLAY_BIRTH_DATE_MISMATCH
+    )
+    if absent_or_other is not None:
+        return absent_or_other
     if not full_mode:
-        leak = _pick(reading, ("full-iso", "full-dmy"))
-        if leak is not None:
-            return [
-                finding(
-                    Code.DISPLAY_BIRTH_DATE_NOT_MASKED,
-                    f"the default mode shows the whole birth date ({leak.seen}); "
-                    f"the spec masks it as {masked_form}",
-                    screen,
-                    expected=masked_form,
-                    **_seen(leak),  # type: ignore[arg-type]
-                )
-            ]
-        if _pick(reading, ("masked-iso",)) is None:
-            other = reading.matches[0]
-            return [
-                finding(
-                    Code.DISPLAY_BIRTH_DATE_MASK_FORM,
-                    f"the birth date is masked, but not as the spec writes it ({masked_form}): {other.seen}",
-                    screen,
-                    expected=masked_form,
-                    **_seen(other),  # type: ignore[arg-type]
-                )
-            ]
-        return []
+        return _masked_birth_findings(shown)
+    return _full_birth_findings(shown, code)
+
+
+def _masked_birth_findings(shown: _Shown) -> list[Finding]:
+    """The default mode: only the year, written as the spec writes it."""
+    reading, masked_form = shown.reading, shown.masked_form
+    leak = _pick(reading, ("full-iso", "full-dmy"))
+    if leak is not None:
+        return [
+            shown.found(
+                leak,
+                Code.DISPLAY_BIRTH_DATE_NOT_MASKED,
+                f"the default mode shows the whole birth date ({leak.seen}); "
+                f"the spec masks it as {masked_form}",
+                expected=masked_form,
+            )
+        ]
+    if _pick(reading, ("masked-iso",)) is None:
+        other = reading.matches[0]
+        return [
+            shown.found(
+                other,
+                Code.DISPLAY_BIRTH_DATE_MASK_FORM,
+                f"the birth date is masked, but not as the spec writes it ({masked_form}): {other.seen}",
+                expected=masked_form,
+            )
+        ]
+    return []
+
+
+def _full_birth_findings(shown: _Shown, code: PersonalCode) -> list[Finding]:
+    """The full mode: the whole date as the code writes it, unless the code itself holds only the year."""
+    reading, expected = shown.reading, shown.expected
     if _pick(reading, ("full-iso",)) is not None:
         return []
     dmy = _pick(reading, ("full-dmy",))
     if dmy is not None:
         return [
-            finding(
+            shown.found(
+                dmy,
                 Code.DISPLAY_BIRTH_DATE_FORMAT,
                 f"the full mode writes the birth date as {dmy.seen}; "
                 f"the spec shows it as in the code ({expected})",
-                screen,
                 expected=expected,
-                **_seen(dmy),  # type: ignore[arg-type]
             )
         ]
     if code.birth_date_masked and _pick(reading, ("masked-iso",)) is not None:
         return []  # the safe code holds only the year: showing what it holds matches it
-    shown = reading.matches[0]
+    first = reading.matches[0]
     return [
-        finding(
+        shown.found(
+            first,
             Code.DISPLAY_BIRTH_DATE_MASKED_IN_FULL,
-            f"the full mode still masks the birth date ({shown.seen}); it must show {expected}",
-            screen,
+            f"the full mode still masks the birth date ({first.seen}); it must show {expected}",
             expected=expected,
-            **_seen(shown),  # type: ignore[arg-type]
         )
     ]

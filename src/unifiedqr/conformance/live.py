@@ -28,84 +28,19 @@ collects them. The API key is sent only to ``base_url`` and never written into a
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Final
 
 import httpx
 
 from unifiedqr.client import Client
-from unifiedqr.codes.display import mask_birth_date, mask_document
-from unifiedqr.codes.names import fold_name
-from unifiedqr.codes.payload import parse
-from unifiedqr.codes.signing import verify_payload
 from unifiedqr.codes.trust import TrustList
 from unifiedqr.conformance.assessment import LiveCall
 from unifiedqr.conformance.evidence import Account
 from unifiedqr.conformance.findings import Code, Finding, finding
-from unifiedqr.errors import InvalidInput
+from unifiedqr.conformance.live_calls import Recorder, run_calls
 
 TIMEOUT_SECONDS: Final = 10.0
-TEST_NAME: Final = "Nguyễn Thị Kiểm Thử"
-TEST_BIRTH: Final = "1990-05-17"
-
-
-def _random_document() -> str:
-    return "0" + "".join(secrets.choice("0123456789") for _ in range(11))
-
-
-def _random_qid() -> str:
-    return secrets.choice("123456789") + "".join(secrets.choice("0123456789") for _ in range(17))
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _is_problem(response: httpx.Response) -> bool:
-    body = _json(response)
-    return response.headers.get("content-type", "").startswith("application/problem+json") and isinstance(
-        body, dict
-    )
-
-
-class _Recorder:
-    def __init__(self) -> None:
-        self.calls: list[LiveCall] = []
-
-    def record(
-        self,
-        name: str,
-        method: str,
-        path: str,
-        expected: str,
-        response: httpx.Response | None,
-        problem: str | None,
-    ) -> bool:
-        status = response.status_code if response is not None else None
-        self.calls.append(LiveCall(name, method, path, expected, problem is None, status, problem or ""))
-        return problem is None
-
-
-def _check_payload(
-    text: Any, trust: TrustList, at: dt.datetime, *, signed: bool = True
-) -> tuple[Any, str | None]:
-    """The strict code, and what is wrong with it; ``signed=False``: a signature is checked if present."""
-    if not isinstance(text, str):
-        return None, "no payload text in the answer"
-    try:
-        code = parse(text)
-    except InvalidInput as exc:
-        return None, f"the payload is not a strict v1.1 code ({exc})"
-    if not signed and code.signature is None:
-        return code, None
-    outcome = verify_payload(text, trust, at)
-    if not outcome.valid:
-        return code, f"the payload's signature is {outcome.status.value} against the trust list"
-    return code, None
 
 
 def run_live(
@@ -121,10 +56,10 @@ def run_live(
     http = httpx.Client(base_url=base, timeout=TIMEOUT_SECONDS, transport=transport)
     client = Client(base, account.api_key, http=http)
     anonymous = Client(base, None, http=http)
-    recorder = _Recorder()
+    recorder = Recorder()
     try:
         try:
-            _run(client, anonymous, account, trust, at, qids, recorder)
+            run_calls(client, anonymous, account, trust, at, qids, recorder)
         except httpx.HTTPError as exc:
             return recorder.calls, [
                 finding(
@@ -175,211 +110,3 @@ def _findings(calls: list[LiveCall], account: Account) -> list[Finding]:
 
 
 Check = Callable[[httpx.Response], str | None]
-
-
-def _run(
-    client: Client,
-    anonymous: Client,
-    account: Account,
-    trust: TrustList,
-    at: dt.datetime,
-    qids: Sequence[str],
-    recorder: _Recorder,
-) -> None:
-    response = anonymous.raw("GET", "/health")
-    body = _json(response)
-    ok = response.status_code == 200 and isinstance(body, dict) and body.get("status") == "ok"
-    recorder.record(
-        "health",
-        "GET",
-        "/health",
-        '200 {"status": "ok"}',
-        response,
-        None if ok else f"answered {response.status_code}",
-    )
-    person = {
-        "document_number": _random_document(),
-        "full_name": TEST_NAME,
-        "birth_date": TEST_BIRTH,
-        "gender": "female",
-        "phone": "09" + "".join(secrets.choice("0123456789") for _ in range(8)),
-    }
-    response = client.raw("POST", "/people", json=person)
-    body = _json(response)
-    problem = None
-    qid = payload = None
-    if response.status_code != 201 or not isinstance(body, dict):
-        problem = f"answered {response.status_code}, expected 201 with the new person"
-    else:
-        qid, payload = body.get("qid"), body.get("payload")
-        code, problem = _check_payload(payload, trust, at)
-        if not (isinstance(qid, str) and len(qid) == 18 and qid.isdigit()):
-            problem = "qid is not 18 digits"
-        elif body.get("created") is not True:
-            problem = "created is not true"
-        elif (
-            code is not None
-            and problem is None
-            and (
-                code.qid != qid
-                or code.document_number != person["document_number"]
-                or code.full_name != fold_name(TEST_NAME)
-                or code.birth_date != TEST_BIRTH
-            )
-        ):
-            problem = "the payload does not carry the registered person's fields"
-    recorder.record(
-        "register", "POST", "/people", "201 qid, payload (strict, signed), created: true", response, problem
-    )
-    if qid is None or payload is None:
-        return
-    response = client.raw("POST", "/people", json=person)
-    body = _json(response)
-    same = (
-        response.status_code == 200
-        and isinstance(body, dict)
-        and body.get("created") is False
-        and body.get("qid") == qid
-        and body.get("payload") == payload
-    )
-    recorder.record(
-        "register_again",
-        "POST",
-        "/people",
-        "200, created: false, same qid and payload",
-        response,
-        None if same else f"answered {response.status_code} without the same person",
-    )
-    response = client.raw("POST", "/people", json={**person, "birth_date": "1990-02-30"})
-    body = _json(response)
-    named = (
-        isinstance(body, dict)
-        and isinstance(body.get("errors"), list)
-        and body["errors"]
-        and isinstance(body["errors"][0], dict)
-        and body["errors"][0].get("field") == "birth_date"
-    )
-    recorder.record(
-        "register_invalid",
-        "POST",
-        "/people",
-        "422 problem details naming birth_date",
-        response,
-        None
-        if response.status_code == 422 and _is_problem(response) and named
-        else f"answered {response.status_code} without a problem naming birth_date",
-    )
-    path = f"/people/{qid}/code"
-    response = client.raw("GET", path)
-    body = _json(response)
-    recorder.record(
-        "fetch_code",
-        "GET",
-        path,
-        "200, the registered payload",
-        response,
-        None
-        if response.status_code == 200 and isinstance(body, dict) and body.get("payload") == payload
-        else f"answered {response.status_code} without the registered payload",
-    )
-    response = client.raw("GET", path, params={"masked": "true"})
-    body = _json(response)
-    problem = f"answered {response.status_code}"
-    if response.status_code == 200 and isinstance(body, dict):
-        safe, problem = _check_payload(body.get("payload"), trust, at, signed=False)
-        if (
-            safe is not None
-            and problem is None
-            and (
-                safe.document_number != mask_document(person["document_number"])
-                or safe.birth_date != mask_birth_date(TEST_BIRTH)
-                or safe.phone is not None
-                or safe.qid != qid
-            )
-        ):
-            problem = "the safe code is not the masked form of the person's code"
-    recorder.record(
-        "fetch_safe_code",
-        "GET",
-        path + "?masked=true",
-        "200, the safe code (its signature valid if signed)",
-        response,
-        problem,
-    )
-    unknown = f"/people/{_random_qid()}/code"
-    response = client.raw("GET", unknown)
-    recorder.record(
-        "unknown_person",
-        "GET",
-        unknown,
-        "404 problem details",
-        response,
-        None if response.status_code == 404 and _is_problem(response) else f"answered {response.status_code}",
-    )
-    response = anonymous.raw("GET", f"/people/{qid}")
-    recorder.record(
-        "no_credentials",
-        "GET",
-        f"/people/{qid}",
-        "401",
-        response,
-        None if response.status_code == 401 else f"answered {response.status_code}",
-    )
-    if account.venue_code is not None:
-        _checkins(client, account.venue_code, qid, recorder)
-    for screen_qid in qids:
-        response = client.raw("GET", f"/people/{screen_qid}")
-        recorder.record(
-            "registry_lookup",
-            "GET",
-            f"/people/{screen_qid}",
-            "200: the QID is registered",
-            response,
-            None if response.status_code == 200 else f"answered {response.status_code}",
-        )
-
-
-def _checkins(client: Client, venue_code: str, qid: str, recorder: _Recorder) -> None:
-    key = "conformance-" + secrets.token_hex(8)
-    request = {"venue_code": venue_code, "qid": qid, "idempotency_key": key}
-    response = client.raw("POST", "/checkins", json=request)
-    first = _json(response)
-    ok = response.status_code == 201 and isinstance(first, dict) and first.get("status") == "recorded"
-    recorder.record(
-        "checkin",
-        "POST",
-        "/checkins",
-        "201 recorded",
-        response,
-        None if ok else f"answered {response.status_code}",
-    )
-    response = client.raw("POST", "/checkins", json=request)
-    again = _json(response)
-    same = (
-        ok
-        and response.status_code == 200
-        and isinstance(again, dict)
-        and again.get("status") == "already_recorded"
-        and isinstance(first, dict)
-        and again.get("occurred_at") == first.get("occurred_at")
-        and again.get("direction") == first.get("direction")
-    )
-    recorder.record(
-        "checkin_retry",
-        "POST",
-        "/checkins",
-        "200 already_recorded, the same scan",
-        response,
-        None if same else f"answered {response.status_code} without the first scan",
-    )
-    forged = venue_code[:-1] + ("A" if venue_code[-1] != "A" else "B")
-    response = client.raw("POST", "/checkins", json={"venue_code": forged, "qid": qid})
-    refused = 400 <= response.status_code < 500 and _is_problem(response)
-    recorder.record(
-        "checkin_forged_venue",
-        "POST",
-        "/checkins",
-        "4xx problem details",
-        response,
-        None if refused else f"answered {response.status_code}",
-    )

@@ -6,6 +6,7 @@ The thresholds are constants here, each with its reason, and catalogued in ``doc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 from unifiedqr.conformance.checks import region_of
@@ -28,6 +29,17 @@ CONTRAST_ERROR: Final = 0.40
 CONTRAST_WARNING: Final = 0.55
 
 
+@dataclass(frozen=True)
+class _Measured:
+    """What every quality rule looks at, gathered once so each rule is a short function of it."""
+
+    screen: str
+    reading: SymbolReading
+    quality: Quality
+    region: list[int]
+    module_mm: float | None
+
+
 def check_quality(
     screen: str, reading: SymbolReading, quality: Quality | None, image_size: tuple[int, int]
 ) -> list[Finding]:
@@ -41,109 +53,151 @@ def check_quality(
                 region=region,
             )
         ]
-    width, height = image_size
-    module_mm = None
-    if height >= 1.6 * width:  # a portrait phone screen: its width is known closely enough
-        module_mm = round(quality.module_px * PHONE_SCREEN_MM / width, 3)
-    measured = {**quality.to_json(), "ec_level": reading.ec_level or None, "version": reading.version or None}
-    out = [
-        finding(
-            Code.QUALITY_MEASURED,
-            f"version {reading.version or '?'}, EC {reading.ec_level or '?'}, "
-            f"{quality.module_px:.1f} px a module"
-            + (f" (≈ {module_mm:.2f} mm on a phone)" if module_mm else "")
-            + f", quiet zone ≥ {quality.quiet_zone_min:.1f} modules, contrast {quality.contrast:.0%}",
-            screen,
-            region=region,
-            measured=measured,
-            module_mm=module_mm,
-        )
+    measured = _Measured(screen, reading, quality, region, _module_mm(quality, image_size))
+    return [
+        _measured_finding(measured),
+        *_quiet_zone_findings(measured),
+        *_module_size_findings(measured),
+        *_contrast_findings(measured),
+        *_ec_level_findings(measured),
+        *_inverted_findings(measured),
     ]
+
+
+def _module_mm(quality: Quality, image_size: tuple[int, int]) -> float | None:
+    """A module's size on the phone's glass, estimated only where the screenshot's width is known."""
+    width, height = image_size
+    if height >= 1.6 * width:  # a portrait phone screen: its width is known closely enough
+        return round(quality.module_px * PHONE_SCREEN_MM / width, 3)
+    return None
+
+
+def _measured_finding(m: _Measured) -> Finding:
+    """The measurements themselves, reported whether or not they pass, so a report shows the margins."""
+    quality, reading, module_mm = m.quality, m.reading, m.module_mm
+    measured = {**quality.to_json(), "ec_level": reading.ec_level or None, "version": reading.version or None}
+    return finding(
+        Code.QUALITY_MEASURED,
+        f"version {reading.version or '?'}, EC {reading.ec_level or '?'}, "
+        f"{quality.module_px:.1f} px a module"
+        + (f" (≈ {module_mm:.2f} mm on a phone)" if module_mm else "")
+        + f", quiet zone ≥ {quality.quiet_zone_min:.1f} modules, contrast {quality.contrast:.0%}",
+        m.screen,
+        region=m.region,
+        measured=measured,
+        module_mm=module_mm,
+    )
+
+
+def _quiet_zone_findings(m: _Measured) -> list[Finding]:
+    """The spec's 4-module quiet zone, side by side, so the report names the sides that are short."""
     short = {
         side: round(v, 2)
-        for side, v in quality.quiet_zone.items()
+        for side, v in m.quality.quiet_zone.items()
         if v < QUIET_ZONE_MODULES - QUIET_ZONE_TOLERANCE
     }
-    if short:
-        sides = ", ".join(f"{side} {value:.1f}" for side, value in short.items())
-        out.append(
-            finding(
-                Code.QUALITY_QUIET_ZONE,
-                f"the quiet zone is narrower than {QUIET_ZONE_MODULES:.0f} modules ({sides} modules): "
-                "what the app draws around the code touches it",
-                screen,
-                region=region,
-                expected=QUIET_ZONE_MODULES,
-                seen=short,
-            )
+    if not short:
+        return []
+    sides = ", ".join(f"{side} {value:.1f}" for side, value in short.items())
+    return [
+        finding(
+            Code.QUALITY_QUIET_ZONE,
+            f"the quiet zone is narrower than {QUIET_ZONE_MODULES:.0f} modules ({sides} modules): "
+            "what the app draws around the code touches it",
+            m.screen,
+            region=m.region,
+            expected=QUIET_ZONE_MODULES,
+            seen=short,
         )
-    if quality.module_px < MODULE_PX_ERROR:
-        out.append(
+    ]
+
+
+def _module_size_findings(m: _Measured) -> list[Finding]:
+    """Too small to draw cleanly is an error; merely slow to read from arm's length is a warning."""
+    module_px, module_mm = m.quality.module_px, m.module_mm
+    if module_px < MODULE_PX_ERROR:
+        return [
             finding(
                 Code.QUALITY_MODULE_TOO_SMALL,
-                f"{quality.module_px:.1f} px a module at the screenshot's resolution (at least "
+                f"{module_px:.1f} px a module at the screenshot's resolution (at least "
                 f"{MODULE_PX_ERROR:.0f} required)",
-                screen,
-                region=region,
-                seen=round(quality.module_px, 2),
+                m.screen,
+                region=m.region,
+                seen=round(module_px, 2),
             )
-        )
-    elif quality.module_px < MODULE_PX_WARNING or (module_mm is not None and module_mm < MODULE_MM_WARNING):
-        out.append(
+        ]
+    if module_px < MODULE_PX_WARNING or (module_mm is not None and module_mm < MODULE_MM_WARNING):
+        return [
             finding(
                 Code.QUALITY_MODULE_SMALL,
-                f"small modules: {quality.module_px:.1f} px"
+                f"small modules: {module_px:.1f} px"
                 + (f", ≈ {module_mm:.2f} mm on a phone" if module_mm else "")
                 + f" (recommended ≥ {MODULE_PX_WARNING:.0f} px and ≥ {MODULE_MM_WARNING} mm)",
-                screen,
-                region=region,
-                seen=round(quality.module_px, 2),
+                m.screen,
+                region=m.region,
+                seen=round(module_px, 2),
             )
-        )
-    if quality.contrast < CONTRAST_ERROR:
-        out.append(
+        ]
+    return []
+
+
+def _contrast_findings(m: _Measured) -> list[Finding]:
+    """ISO/IEC 15415's contrast grades: under C fails, under B is marginal."""
+    contrast = m.quality.contrast
+    if contrast < CONTRAST_ERROR:
+        return [
             finding(
                 Code.QUALITY_LOW_CONTRAST,
-                f"symbol contrast {quality.contrast:.0%} (at least {CONTRAST_ERROR:.0%} required)",
-                screen,
-                region=region,
-                seen=round(quality.contrast, 3),
+                f"symbol contrast {contrast:.0%} (at least {CONTRAST_ERROR:.0%} required)",
+                m.screen,
+                region=m.region,
+                seen=round(contrast, 3),
             )
-        )
-    elif quality.contrast < CONTRAST_WARNING:
-        out.append(
+        ]
+    if contrast < CONTRAST_WARNING:
+        return [
             finding(
                 Code.QUALITY_CONTRAST_MARGINAL,
-                f"symbol contrast {quality.contrast:.0%} (recommended ≥ {CONTRAST_WARNING:.0%})",
-                screen,
-                region=region,
-                seen=round(quality.contrast, 3),
+                f"symbol contrast {contrast:.0%} (recommended ≥ {CONTRAST_WARNING:.0%})",
+                m.screen,
+                region=m.region,
+                seen=round(contrast, 3),
             )
-        )
-    if reading.ec_level == "L":
-        out.append(
+        ]
+    return []
+
+
+def _ec_level_findings(m: _Measured) -> list[Finding]:
+    """The spec's EC M or higher; a level the decoder did not report cannot be judged, only noted."""
+    if m.reading.ec_level == "L":
+        return [
             finding(
                 Code.QUALITY_EC_LOW,
                 "error correction L: the spec requires M or higher",
-                screen,
-                region=region,
+                m.screen,
+                region=m.region,
                 seen="L",
                 expected="M",
             )
-        )
-    elif not reading.ec_level:
-        out.append(
+        ]
+    if not m.reading.ec_level:
+        return [
             finding(
-                Code.QUALITY_NOT_MEASURED, "the decoder did not report the error-correction level", screen
+                Code.QUALITY_NOT_MEASURED, "the decoder did not report the error-correction level", m.screen
             )
+        ]
+    return []
+
+
+def _inverted_findings(m: _Measured) -> list[Finding]:
+    """A warning rather than an error: only some scanners fail on light modules on a dark ground."""
+    if not m.quality.inverted:
+        return []
+    return [
+        finding(
+            Code.QUALITY_INVERTED,
+            "the code is shown inverted (light modules on a dark ground): some scanners cannot read it",
+            m.screen,
+            region=m.region,
         )
-    if quality.inverted:
-        out.append(
-            finding(
-                Code.QUALITY_INVERTED,
-                "the code is shown inverted (light modules on a dark ground): some scanners cannot read it",
-                screen,
-                region=region,
-            )
-        )
-    return out
+    ]
