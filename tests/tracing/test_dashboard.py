@@ -145,4 +145,6 @@ def test_the_rollup_is_exactly_the_events(tw, make_user, client_for, ctx):
         events = dashboard._events(session, start, end, 420)
     assert rollup == events  # per local hour and per province, both sorted
     per_hour, per_province = rollup
-    assert sum(n for *_, n in per_hour) == sum(n for *_, n in per_province) == 3  # 08:00, 10:05 and 23:59 local; not the duplicate
+    assert (
+        sum(n for *_, n in per_hour) == sum(n for *_, n in per_province) == 3
+    )  # 08:00, 10:05 and 23:59 local; not the duplicate

@@ -28,7 +28,7 @@ collects them. The API key is sent only to ``base_url`` and never written into a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Final
 
 import httpx
@@ -107,6 +107,3 @@ def _findings(calls: list[LiveCall], account: Account) -> list[Finding]:
     if not any(f.code is Code.LIVE_CALL_FAILED for f in out):
         out.append(finding(Code.LIVE_PASSED, f"{len(calls)} live calls met the contract", calls=len(calls)))
     return out
-
-
-Check = Callable[[httpx.Response], str | None]
