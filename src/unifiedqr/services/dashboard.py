@@ -7,8 +7,9 @@ visit rules' window) are not counted.
 
 The counts come from the rollup (``scan_hours``: per UTC hour, province and direction, kept with
 every insert), so a national day costs a few thousand rows, not tens of millions of events; on the
-replica when one is fresh. A local day is 24 whole UTC hours only when the offset is whole hours (Vietnam's
-is +7): with another offset the day's events are grouped instead, the hour computed in the database.
+replica when one is fresh. A local day is 24 whole UTC hours only when the offset is whole hours
+(Vietnam's is +7): with another offset the day's events are grouped instead, the hour computed in
+the database.
 """
 
 from __future__ import annotations
