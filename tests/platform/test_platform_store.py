@@ -222,3 +222,27 @@ def test_the_wal_stays_bounded_under_sustained_writes(tmp_path):
         assert largest < unbounded / 4, f"the WAL reached {largest / 2**20:.1f} MiB after {writes} writes"
     finally:
         ctx.close()
+
+
+def test_signing_inside_a_transaction_takes_no_second_connection(ctx, monkeypatch):
+    """``keys.current`` runs inside write transactions: once ``refresh`` (called before them) has
+    read the revoked keys, it must not open another session, even when the set is older than the
+    reload interval; with every pooled connection held by such a request, that would starve the pool
+    (16 concurrent registrations on PostgreSQL timed out in CI)."""
+    import time
+
+    ctx.keys._revoked_cache = (0.0, frozenset())
+    ctx.keys.refresh()
+    stamp, ids = ctx.keys._revoked_cache
+    assert stamp > 0
+    ctx.keys._revoked_cache = (time.monotonic() - 1.5 * ctx.keys.reload_seconds, ids)
+
+    def no_session() -> None:
+        raise AssertionError("a second connection inside the transaction")
+
+    monkeypatch.setattr(ctx.keys.db, "read", no_session)
+    with ctx.db.write():
+        assert ctx.keys.current(dt.datetime.now(dt.UTC)).key_id
+    monkeypatch.undo()
+    ctx.keys._revoked_cache = (0.0, frozenset())  # a process that never refreshes still reads them
+    assert ctx.keys.current(dt.datetime.now(dt.UTC)).key_id

@@ -107,6 +107,8 @@ class IssuingKeys:
         SQLite writers in this process queue on one lock. :meth:`current` never writes.
         """
         now = time.monotonic()
+        if now - self._revoked_cache[0] >= self.reload_seconds:
+            self._load_revoked()  # here, outside the caller's transaction (see _revoked_ids)
         if now - self._checked < self.reload_seconds:
             return
         self._checked = now
@@ -126,9 +128,20 @@ class IssuingKeys:
     _revoked_cache: tuple[float, frozenset[str]] = (0.0, frozenset())
 
     def _revoked_ids(self) -> frozenset[str]:
+        """The revoked key ids, as :meth:`refresh` last read them.
+
+        :meth:`current` runs inside write transactions, so it must not take a second connection
+        from the pool: with every connection held by a request waiting for one more, the pool
+        starves (seen with 16 concurrent registrations on PostgreSQL). :meth:`refresh`, called
+        before the transaction, renews the set every ``reload_seconds``; only a set twice that old
+        (a process that never refreshes, like a one-off command) is read again here.
+        """
         stamp, ids = self._revoked_cache
-        if time.monotonic() - stamp < self.reload_seconds:
+        if time.monotonic() - stamp < 2 * self.reload_seconds:
             return ids
+        return self._load_revoked()
+
+    def _load_revoked(self) -> frozenset[str]:
         with self.db.read() as session:
             ids = frozenset(session.scalars(select(TrustKeyRow.key_id).where(TrustKeyRow.revoked.is_(True))))
         self._revoked_cache = (time.monotonic(), ids)
