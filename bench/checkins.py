@@ -39,20 +39,10 @@ import httpx
 from issuance import Server
 from support.common import open_services, rate, report, row
 from support.loadgen import Result, build_request, closed_loop, open_loop
+from support.servers import drop_pg, pg_answers, pg_database
 
 TARGET_RATE = 1000.0
 TARGET_P99_MS = 50.0
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-
-
-def pg_answers() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, connect_timeout=2):
-            return True
-    except Exception:
-        return False
 
 
 class World:
@@ -303,12 +293,8 @@ def main() -> None:
     databases = [("sqlite", f"sqlite:///{root / 'bench.sqlite'}")]
     pg_name = None
     if not args.no_postgres and pg_answers():
-        import psycopg
-
-        pg_name = f"uqr_bench_{secrets.token_hex(4)}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{pg_name}"')
-        databases.append(("postgresql", f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}"))
+        pg_url, pg_name, _ = pg_database()
+        databases.append(("postgresql", pg_url))
     else:
         print("PostgreSQL does not answer: batch_ingest_postgresql is not measured", file=sys.stderr)
     try:
@@ -396,10 +382,7 @@ def main() -> None:
             )
     finally:
         if pg_name:
-            import psycopg
-
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            drop_pg(pg_name)
         shutil.rmtree(root, ignore_errors=True)
     report("checkins", rows)
 

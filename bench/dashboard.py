@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from support.common import open_services, report, row
-from tracing import drop_pg, official, pg_answers, pg_database, simulate_into
+from support.servers import drop_pg, pg_answers, pg_database
+from tracing import official, simulate_into
 
 ROUNDS = 30
 
@@ -38,7 +39,8 @@ def _busiest_day(ctx: Any) -> str:
 
     rules = ctx.venues.rules
     with ctx.db.read() as session:
-        first, last = session.execute(select(func.min(ScanEvent.occurred_at), func.max(ScanEvent.occurred_at))).one()
+        span = select(func.min(ScanEvent.occurred_at), func.max(ScanEvent.occurred_at))
+        first, last = session.execute(span).one()
     # The simulated days are alike; the middle one is whole in local time.
     middle = first + (last - first) / 2
     return rules.local_day(middle).isoformat()
@@ -90,7 +92,7 @@ def measure(dialect: str, people: int, venues: int, days: int, tmp: Path) -> lis
     if dialect == "sqlite":
         url = f"sqlite:///{tmp / 'dashboard.sqlite'}"
     else:
-        url, _ = pg_database(name, reuse=False)
+        url, _, _ = pg_database(name)
     ctx, operator = open_services(url, tmp / f"{dialect}.secrets")
     try:
         print(f"{dialect}: simulating {people} people, {venues} venues, {days} days ...", file=sys.stderr)

@@ -32,13 +32,12 @@ from pathlib import Path
 import httpx
 
 from support.common import RESULTS, report, row
+from support.servers import NATS, drop_stream
 from unifiedqr.imaging.charts import Series, line_chart
 from unifiedqr.imaging.scene import to_png, to_svg
 from unifiedqr.selfcheck import door as doors
 from unifiedqr.selfcheck import postgres
 from unifiedqr.selfcheck.server import ServerProcess
-
-NATS = "nats://127.0.0.1:4222"
 
 
 @dataclass
@@ -202,22 +201,8 @@ def drill(seconds: float, workers: int, rate: float, scanners: int) -> list[dict
                 consumer.kill()
                 consumer.wait(10)
         server.stop()
-        _drop_stream(stream)
+        drop_stream(stream)
         cluster.close()
-
-
-def _drop_stream(name: str) -> None:
-    import asyncio
-
-    import nats
-
-    async def drop() -> None:
-        nc = await nats.connect(NATS)
-        with contextlib.suppress(Exception):
-            await nc.jetstream().delete_stream(name)
-        await nc.close()
-
-    asyncio.run(drop())
 
 
 def _results(

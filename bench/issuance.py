@@ -35,6 +35,7 @@ import httpx
 
 from support.common import open_services, rate, report, row
 from support.loadgen import Result, build_request, closed_loop, open_loop
+from support.servers import drop_pg, pg_answers, pg_database
 from unifiedqr.codes.build import build
 from unifiedqr.codes.signing import sign_code
 
@@ -292,20 +293,6 @@ def run_database(
     return rows
 
 
-def postgres_url() -> tuple[str, Any] | None:
-    try:
-        import psycopg
-
-        admin = psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=2
-        )
-    except Exception:
-        return None
-    name = f"uqr_bench_{secrets.token_hex(4)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", (admin, name)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -326,17 +313,15 @@ def main() -> None:
         rows.append(row("sign_raw", signing, "signs/s"))
         rows.append(row("insert_raw_sqlite", inserting, "tx/s"))
         rows += run_database("sqlite", url, root / "secrets", args, ceiling, api_key, args.workers)
-        pg = None if args.no_postgres else postgres_url()
-        if pg is not None:
-            pg_url, (admin, name) = pg
+        if not args.no_postgres and pg_answers():
+            pg_url, name, _ = pg_database()
             try:
                 pg_key, _ = setup(pg_url, root / "pg-secrets")
                 rows += run_database(
                     "postgresql", pg_url, root / "pg-secrets", args, ceiling, pg_key, args.pg_workers
                 )
             finally:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                admin.close()
+                drop_pg(name)
         else:
             print(
                 "PostgreSQL not measured (not answering on 127.0.0.1:5432, or --no-postgres)", file=sys.stderr

@@ -45,29 +45,11 @@ from typing import Any
 
 from support.common import report, row
 from support.loadgen import Result, build_request, closed_loop
+from support.servers import NATS, drop_pg, drop_stream, pg_database
 from unifiedqr.selfcheck import door as doors
 from unifiedqr.selfcheck.server import ServerProcess
 
-NATS = "nats://127.0.0.1:4222"
-ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BATCH = 500
-
-
-def _database() -> tuple[str, str]:
-    """A fresh database on the local server: (SQLAlchemy URL, its name)."""
-    import psycopg
-
-    name = f"uqr_bench_scale_{secrets.token_hex(4)}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", name
-
-
-def _drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # -- ceilings -------------------------------------------------------------------------------------
@@ -262,18 +244,6 @@ def settle(url: str, venue: str, expected: int, timeout: float = 180) -> int:
     return count
 
 
-def _drop_stream(name: str) -> None:
-    async def drop() -> None:
-        import nats
-
-        nc = await nats.connect(NATS)
-        with contextlib.suppress(Exception):
-            await nc.jetstream().delete_stream(name)
-        await nc.close()
-
-    asyncio.run(drop())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short runs: within a minute")
@@ -284,7 +254,7 @@ def main() -> None:
     seconds = 1.5 if args.quick else args.seconds
     counts = [int(n) for n in (args.workers or ("1,4" if args.quick else "1,2,4")).split(",")]
     began = time.monotonic()
-    url, name = _database()
+    url, name, _ = pg_database(f"uqr_bench_scale_{secrets.token_hex(4)}")
     data = Path(tempfile.mkdtemp(prefix="unifiedqr-bench-scale-"))
     stream = f"BENCH_SCALE_{secrets.token_hex(3).upper()}"
     rows: list[dict[str, Any]] = []
@@ -321,8 +291,8 @@ def main() -> None:
         rows.append(row("scans_lost", max(0, total_acked - stored), "scans"))
         rows.append(row("scans_stored_twice", stored_rows - stored, "scans"))
     finally:
-        _drop_stream(stream)
-        _drop_database(name)
+        drop_stream(stream)
+        drop_pg(name)
     report("scale", [{**r, "seconds": seconds} for r in rows])
 
 

@@ -41,44 +41,13 @@ from pathlib import Path
 from typing import Any
 
 from support.common import open_services, report, row
+from support.servers import drop_pg, pg_answers, pg_database
 from unifiedqr.serialize import jsonable
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 SIZES = {"quick": (10_000, 400, 20), "1m": (100_000, 4_000, 40), "10m": (1_000_000, 40_000, 40)}
 BYTES_PER_SCAN = 800  # PostgreSQL, rows and indexes, measured at 1 M (checked again each run)
 TARGET_MS = 20.0
 WINDOW = dt.timedelta(days=14)
-
-
-def pg_answers() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, connect_timeout=2):
-            return True
-    except Exception:
-        return False
-
-
-def pg_database(name: str, reuse: bool) -> tuple[str, bool]:
-    """The URL of database ``name``, and whether it must be built (dropped and created anew)."""
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if exists and reuse:
-            return f"{PG_SERVER}/{name}", False
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG_SERVER}/{name}", True
-
-
-def drop_pg(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def official(ctx: Any, operator: Any) -> Any:
@@ -313,7 +282,7 @@ def measure(dialect: str, size: str, args: argparse.Namespace, tmp: Path) -> lis
     if dialect == "sqlite":
         url, build, secrets = f"sqlite:///{tmp / (name + '.sqlite')}", True, tmp / f"{name}-secrets"
     else:  # the at-rest key must outlive the run: the stored keys of the scans are hashed with it
-        url, build = pg_database(name, args.reuse)
+        url, _, build = pg_database(name, args.reuse)
         secrets = Path(args.secrets) / name
     ctx, operator = open_services(url, secrets)
     tag = f"{dialect}_{size}"

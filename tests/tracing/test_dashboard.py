@@ -8,7 +8,6 @@ UTC day's. Duplicates are not counted; who may read it is the matrix below.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
 from tests import matrix
@@ -39,27 +38,7 @@ def test_every_dashboard_route_is_in_the_matrix(app):
     assert matrix.api_routes(app, ("/dashboard",)) == matrix.covered(MATRIX)
 
 
-def _venue_in(tw, make_user, client_for, province: str):
-    """A venue in ``province`` with a staff account (the shared fixture fixes Hà Nội)."""
-    owner = make_user("venue_owner")
-    venue = owner.register_venue(
-        name=f"Chợ {province}",
-        type="market",
-        province=province,
-        district="Quận 1",
-        commune="Bến Nghé",
-        street="1 Lê Lợi",
-        owner_phone="0912345678",
-        entrances=["main"],
-    )
-    login = "staff" + secrets.token_hex(4)
-    owner.add_venue_staff(venue["venue_id"], "Nhân viên", login, "a long password 1")
-    staff = client_for(None)
-    staff.login(login, "a long password 1")
-    return venue["venue_id"], staff
-
-
-def test_counts_per_local_hour_and_province(tw, make_user, client_for):
+def test_counts_per_local_hour_and_province(tw, make_venue):
     a, b, c = tw.person(), tw.person(), tw.person()
     tw.scan("A", a, local(1, 9, 5))  # Hà Nội, in
     tw.scan("A", b, local(1, 9, 40))  # in
@@ -67,11 +46,9 @@ def test_counts_per_local_hour_and_province(tw, make_user, client_for):
     tw.scan("A", a, local(1, 11, 0), direction="out")
     tw.scan("A", c, local(1, 23, 30))  # late: local hour 23 of the same local day
     tw.scan("A", c, local(2, 10, 0))  # the day before: not counted
-    hcm, staff = _venue_in(tw, make_user, client_for, "Hồ Chí Minh")
-    for who, minute in ((a, 1), (b, 2), (c, 3)):
-        staff.scan(
-            hcm, who["payload"], at=rfc(local(1, 0, minute))
-        )  # hour 0 local = 17:00 UTC the day before
+    hcm = make_venue("market", "Chợ Bến Thành", province="Hồ Chí Minh")
+    for who, minute in ((a, 1), (b, 2), (c, 3)):  # hour 0 local = 17:00 UTC the day before
+        hcm.staff.scan(hcm.id, who["payload"], at=rfc(local(1, 0, minute)))
     tw.open_case(a, local(6, 0), local(1, 0))
     day = local(1, 0).date().isoformat()
 

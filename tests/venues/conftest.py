@@ -36,12 +36,14 @@ class VenueWorld:
 def make_venue(
     make_user: Callable[..., Client], client_for: Callable[[str | None], Client]
 ) -> Callable[..., VenueWorld]:
-    def make(kind: str = "restaurant", name: str = "Quán Phở Hàng Bạc", **extra: Any) -> VenueWorld:
+    def make(
+        kind: str = "restaurant", name: str = "Quán Phở Hàng Bạc", province: str = "Hà Nội", **extra: Any
+    ) -> VenueWorld:
         owner = make_user("venue_owner")
         venue = owner.register_venue(
             name=name,
             type=kind,
-            province="Hà Nội",
+            province=province,
             district="Hoàn Kiếm",
             commune="Hàng Bạc",
             street="1 Hàng Bạc",

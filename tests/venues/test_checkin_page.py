@@ -106,20 +106,9 @@ def test_the_toggle_reads_one_index_entry_not_the_visitors_day(world, ctx):
         pytest.skip("plans are checked on SQLite, whose planner has no statistics to go by")
     import datetime as dt
 
-    from unifiedqr.store.scan_rows import ScanRows
-    from unifiedqr.store.sql import Statement
+    from tests.venues.venue_helpers import scan_rows_with_plans
 
-    with ctx.db.read() as session:
-        sql = ScanRows(session)
-        captured: list[str] = []
-        original = sql.raw.rows
-
-        def explain(statement, params):
-            plan = original(Statement("EXPLAIN QUERY PLAN " + statement.sqlite), params)
-            captured.append(" ".join(str(r[-1]) for r in plan))
-            return original(statement, params)
-
-        sql.raw.rows = explain  # type: ignore[method-assign]
+    with ctx.db.read() as session, scan_rows_with_plans(session) as (sql, captured):
         now = dt.datetime.now(dt.UTC)
         for web in (True, False):
             sql.last_counted(1, b"k" * 16, now - dt.timedelta(days=1), now, web=web)

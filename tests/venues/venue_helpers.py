@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 LOCAL = dt.timezone(dt.timedelta(hours=7))  # the default visit day is Vietnam's
 
@@ -20,3 +23,26 @@ def local_day(days_ago: int) -> str:
 def cccd_text(document: str, name: str = "Nguyễn Lê Kha Hân", birth: str = "18011987") -> str:
     """A chip ID card QR (spec §5): ID|old ID|name|ddmmyyyy|gender|address|issue date."""
     return f"{document}|123456789|{name}|{birth}|Nam|1 Hàng Bạc, Hoàn Kiếm, Hà Nội|01012021"
+
+
+@contextmanager
+def scan_rows_with_plans(session: Any) -> Iterator[tuple[Any, list[str]]]:
+    """``ScanRows`` over ``session`` that records SQLite's ``EXPLAIN QUERY PLAN`` of every query it
+    reads rows with (one line per query, in order), for the index tests."""
+    from unifiedqr.store.scan_rows import ScanRows
+    from unifiedqr.store.sql import Statement
+
+    rows = ScanRows(session)
+    captured: list[str] = []
+    original = rows.raw.rows
+
+    def explain(statement: Any, params: Any) -> Any:
+        plan = original(Statement("EXPLAIN QUERY PLAN " + statement.sqlite), params)
+        captured.append(" ".join(str(r[-1]) for r in plan))
+        return original(statement, params)
+
+    rows.raw.rows = explain
+    try:
+        yield rows, captured
+    finally:
+        rows.raw.rows = original

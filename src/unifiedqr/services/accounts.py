@@ -309,9 +309,14 @@ def _check_password(ctx: Services, name: str, phone: str | None, password: str) 
     stored = account.password_hash if account is not None and not account.disabled else None
     if not ctx.passwords.verify(stored, password) or account is None:
         raise Unauthenticated("wrong login or password")
+    return _grant(ctx, account.id, account.token_version, account.role, account.public_id)
+
+
+def _grant(ctx: Services, account_id: int, version: int, role: str, public_id: str) -> TokenGrant:
+    """A bearer token for the account at its ``token_version`` (log-in, and after a password change)."""
     ttl = ctx.settings.token_ttl_seconds
-    token, expires = issue_token(ctx.vault, account.id, account.token_version, ttl)
-    return TokenGrant(token, "bearer", ttl, expires, account.role, account.public_id)
+    token, expires = issue_token(ctx.vault, account_id, version, ttl)
+    return TokenGrant(token, "bearer", ttl, expires, role, public_id)
 
 
 def logout_everywhere(ctx: Services, principal: Principal) -> None:
@@ -366,9 +371,7 @@ def change_password(
         version = account.token_version
         record(session, principal, AuditAction.PASSWORD_CHANGED, detail=account.public_id)
     ctx.forget_credentials()
-    ttl = ctx.settings.token_ttl_seconds
-    token, expires = issue_token(ctx.vault, principal.account, version, ttl)
-    return TokenGrant(token, "bearer", ttl, expires, principal.role.value, principal.public_id)
+    return _grant(ctx, principal.account, version, principal.role.value, principal.public_id)
 
 
 def whoami(ctx: Services, principal: Principal) -> Identity:

@@ -22,6 +22,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -132,55 +133,34 @@ def read_case(ctx: Services, rows: TracingRows, case_id: str) -> CaseRecord:
     found = rows.case(case_id) if isinstance(case_id, str) and len(case_id) <= 40 else None
     if found is None:
         raise NotFound("case_id", "no such case")
-    (
-        row_id,
-        public_id,
-        person_id,
-        keys,
-        config,
-        start,
-        end,
-        onset,
-        isolation,
-        status,
-        created,
-        by,
-        closed,
-        qid,
-    ) = found
-    return CaseRecord(
-        row_id,
-        public_id,
-        person_id,
-        qid,
-        split_keys(keys),
-        rule_from_config(config, ctx.settings.visit_rules),
-        Window(start, end),
-        onset,
-        isolation,
-        status,
-        created,
-        by,
-        closed,
-    )
+    return _record(ctx, *found)
 
 
 def record_of(ctx: Services, row: TracingCase, qid: str | None) -> CaseRecord:
-    return CaseRecord(
+    return _record(
+        ctx,
         row.id,
         row.public_id,
         row.person_id,
-        qid,
-        split_keys(row.case_keys),
-        rule_from_config(row.rule_config, ctx.settings.visit_rules),
-        Window(row.window_start, row.window_end),
+        row.case_keys,
+        row.rule_config,
+        row.window_start,
+        row.window_end,
         row.onset,
         row.isolation,
         row.status,
         row.created_at,
         row.opened_by,
         row.closed_at,
+        qid,
     )
+
+
+def _record(ctx: Services, *columns: Any) -> CaseRecord:
+    """A case from its columns in ``TracingRows.case``'s order (the ORM row gives the same ones)."""
+    row_id, public_id, person_id, keys, config, start, end, *rest, qid = columns  # rest: onset..closed_at
+    rule = rule_from_config(config, ctx.settings.visit_rules)
+    return CaseRecord(row_id, public_id, person_id, qid, split_keys(keys), rule, Window(start, end), *rest)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ run nothing. Times are typed and shown in Vietnam's time (the visit rules' offse
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -20,6 +20,7 @@ from unifiedqr.errors import Conflict, InvalidInput, NotFound
 from unifiedqr.services import tracing, tracing_notices, tracing_outputs
 from unifiedqr.services.auth import Permission, Principal, Role
 from unifiedqr.services.context import Services
+from unifiedqr.services.times import parse_date
 from unifiedqr.services.tracing_config import available_rules
 from unifiedqr.services.tracing_views import CaseView
 from unifiedqr.web.framework import HOMES, checked_form, nav, redirect, render, services_of, signed_in
@@ -39,24 +40,26 @@ IMAGE_HEADERS = {
     "cache-control": "no-store",
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'",
 }
-_LOCAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def _offset(ctx: Services) -> str:
-    minutes = ctx.venues.rules.utc_offset_minutes
-    sign = "+" if minutes >= 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def local_instant(ctx: Services, form: dict[str, str], field: str) -> str | None:
-    """A ``datetime-local`` field (``YYYY-MM-DDTHH:MM``, Vietnam time) as RFC 3339; None if empty."""
+    """A ``datetime-local`` field (``YYYY-MM-DDTHH:MM``, Vietnam time) as RFC 3339; None if empty.
+    The services check the instant itself (range, order); this only gives it the local offset."""
     text = form.get(field, "").strip()
     if not text:
         return None
-    if not _LOCAL.fullmatch(text[:16]) or len(text) not in (16, 19):
+    try:
+        local = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(field, "must be a date and time, YYYY-MM-DDTHH:MM") from None
+    if local.tzinfo is not None or "T" not in text:
         raise InvalidInput(field, "must be a date and time, YYYY-MM-DDTHH:MM")
-    return (text if len(text) == 19 else text + ":00") + _offset(ctx)
+    return _zoned(ctx, local)
+
+
+def _zoned(ctx: Services, local: dt.datetime) -> str:
+    """A naive Vietnam-time datetime as RFC 3339 with the visit rules' offset."""
+    return local.replace(tzinfo=dt.timezone(ctx.venues.rules.offset)).isoformat()
 
 
 def new_case(ctx: Services, principal: Principal, form: dict[str, str]) -> tracing.NewCase:
@@ -66,9 +69,11 @@ def new_case(ctx: Services, principal: Principal, form: dict[str, str]) -> traci
     start, end = local_instant(ctx, form, "window_start"), local_instant(ctx, form, "window_end")
     isolation = local_instant(ctx, form, "isolation")
     onset_day = form.get("onset", "").strip()
-    if onset_day and not _DAY.fullmatch(onset_day):
-        raise InvalidInput("onset", "must be a day, YYYY-MM-DD")
-    onset = f"{onset_day}T00:00:00{_offset(ctx)}" if onset_day else None
+    onset = (
+        local_instant(ctx, {"onset": parse_date(onset_day, "onset").isoformat() + "T00:00"}, "onset")
+        if onset_day
+        else None
+    )
     if start is None or end is None:
         if not (onset_day and isolation):
             raise InvalidInput(

@@ -120,12 +120,8 @@ async def lookup(request: Request, session: PageSession = Depends(signed_in)) ->
     form = await checked_form(request, session)
     session.principal.require(Permission.ANY_LOOKUP)
     ctx = services_of(request)
-    asked = lookups.Lookup(form.get("text", "").strip(), form.get("purpose", ""))
+    asked = lookups.Lookup(form.get("text", ""), form.get("purpose", ""))  # checked by the service
     kept = {"purpose": asked.purpose}  # the purpose stays chosen for the next scan; the text does not
-    if not asked.text:
-        return _lookup_page(request, 422, error=InvalidInput("text", "scan a code or type a QID"), form=kept)
-    if len(asked.text) > lookups.MAX_TEXT:
-        return _lookup_page(request, 422, error=InvalidInput("text", "too long to be a code"), form=kept)
     try:
         found = await call(ctx, lookups.lookup, ctx, session.principal, asked)
     except (InvalidInput, PermissionDenied) as exc:
